@@ -1,0 +1,30 @@
+import { Command, Option } from "commander";
+import { GliaError } from "../errors.ts";
+import { runUp, say, UsageError } from "./up.ts";
+
+const program = new Command()
+  .name("glia")
+  .description("Run asynchronous Python model APIs (Cortex AsyncAPI handlers) on NATS JetStream.")
+  .showHelpAfterError();
+
+program
+  .command("up")
+  .description("serve one or more projects (folders holding a cortex.yaml) until Ctrl-C")
+  .argument("[projects...]", "project folders or cortex.yaml files", [])
+  .option("-p, --port <port>", "public HTTP port (0 picks a free one)", "8080")
+  .option("--host <host>", "address the public listener binds to", "127.0.0.1")
+  .addOption(new Option("--nats-url <url>", "use this NATS server instead of starting one").env("NATS_URL"))
+  .option("--data-dir <dir>", "where the started NATS server keeps its data (default: <project>/.glia)")
+  .option("--request-timeout <seconds>", "deadline of one handler call", "3600")
+  .addOption(new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]).default("info").env("GLIA_LOG_LEVEL"))
+  .action(runUp);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof GliaError || err instanceof UsageError) {
+    say(`error: ${err.message}`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  }
+  throw err;
+}

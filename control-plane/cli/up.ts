@@ -1,0 +1,76 @@
+import { resolve } from "node:path";
+import { loadProject } from "../config/index.ts";
+import { up, type Platform } from "../platform/index.ts";
+import { createLogger } from "../observability/index.ts";
+
+export interface UpFlags {
+  port: string;
+  host: string;
+  natsUrl?: string;
+  dataDir?: string;
+  requestTimeout: string;
+  logLevel: string;
+}
+
+/** `glia up [project...]`: serve the projects until Ctrl-C, then drain and stop. */
+export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
+  const logger = createLogger({ level: flags.logLevel });
+  const projects = await Promise.all((targets.length ? targets : ["."]).map((t) => loadProject(t)));
+  for (const p of projects) p.warnings.forEach((w) => say(`warning: ${w}`));
+  const platform = await up({
+    projects,
+    logger,
+    host: flags.host,
+    port: parsePort(flags.port),
+    natsUrl: flags.natsUrl,
+    dataDir: resolve(flags.dataDir ?? resolve(projects[0]!.projectDir, ".glia")),
+    requestTimeoutMs: Number(flags.requestTimeout) * 1000,
+    onProgress: say,
+  });
+  printBanner(platform);
+  await waitForSignal(platform);
+}
+
+function printBanner(platform: Platform): void {
+  say("");
+  say(`glia is serving on ${platform.url}`);
+  for (const api of platform.apis) {
+    say(`  ${api.name} (${api.replicas} runtime${api.replicas === 1 ? "" : "s"}): ${api.url}`);
+    say(`    curl ${api.url} -X POST -H "Content-Type: application/json" -d '{"key": "value"}'`);
+    say(`    curl ${api.url}/<id>`);
+  }
+  say("Press Ctrl-C to stop (running requests are finished first).");
+}
+
+function waitForSignal(platform: Platform): Promise<void> {
+  return new Promise((done) => {
+    let stopping = false;
+    const onSignal = (signal: string): void => {
+      if (stopping) {
+        say(`${signal} again: exiting without waiting`);
+        process.exit(130);
+      }
+      stopping = true;
+      say(`\n${signal}: finishing running requests, then stopping (press Ctrl-C again to exit at once)`);
+      void platform.stop().then(done);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${text}`);
+  return port;
+}
+
+/** A command line that cannot be carried out as typed. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Human-facing lines go to stderr; stdout carries the JSON log. */
+export function say(line: string): void {
+  process.stderr.write(`${line}\n`);
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from "node:crypto";
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import type { Logger } from "../observability/index.ts";
+import {
+  isRequestId,
+  newRecord,
+  toPublic,
+  StoreUnavailableError,
+  type RecordWaiters,
+  type ResultStore,
+  type WorkQueue,
+} from "../jobs/index.ts";
+import { checkPayload } from "./payload-check.ts";
+import { MethodNotAllowedError, NotFoundError, PayloadError, PayloadTooLargeError, RequestRejectedError } from "./errors.ts";
+import type { RouteMatch, RouteTable } from "./routes.ts";
+
+/** Largest body the gateway takes by default when the NATS server allows it: 8 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export interface GatewayOptions {
+  routes: RouteTable;
+  store: ResultStore;
+  queue: WorkQueue;
+  /** Serves `GET …/<id>?wait=<seconds>` (long poll until the request ends). */
+  waiters: RecordWaiters;
+  logger: Logger;
+  /** Bodies over this many bytes are refused with 413 before they are read whole. */
+  maxBodyBytes: number;
+}
+
+/** Longest `?wait=` a GET may ask for, in seconds. */
+export const MAX_WAIT_SECONDS = 60;
+
+/** Request headers that are not passed on to the handler: transport details and secrets. */
+const DROPPED_HEADERS = new Set(["authorization", "cookie", "connection", "content-length", "host", "transfer-encoding", "keep-alive"]);
+
+/** Builds the public HTTP app (it does not listen; `platform/` does). */
+export function createGatewayApp(options: GatewayOptions): Hono {
+  const app = new Hono();
+  const log = options.logger.child({ module: "gateway" });
+  app.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "POST", "PUT", "OPTIONS"], exposeHeaders: ["Content-Length", "Content-Range"] }));
+  app.get("/healthz", (c) => c.text("ok"));
+  const limit = bodyLimit({ maxSize: options.maxBodyBytes, onError: () => { throw new PayloadTooLargeError(options.maxBodyBytes); } });
+  app.post("*", limit, (c) => submit(c, options, log));
+  app.get("*", (c) => read(c, options));
+  app.all("*", (c) => {
+    const match = resolve(options.routes, c.req.path);
+    throw new MethodNotAllowedError(c.req.method, c.req.path, match.kind === "submit" ? "POST" : "GET");
+  });
+  app.onError((err, c) => onError(err, c, log));
+  return app;
+}
+
+function resolve(routes: RouteTable, path: string): RouteMatch {
+  const match = routes.match(path);
+  if (!match) throw new NotFoundError(`no API is served at ${path}`);
+  return match;
+}
+
+async function submit(c: Context, options: GatewayOptions, log: Logger): Promise<Response> {
+  const match = resolve(options.routes, c.req.path);
+  if (match.kind !== "submit") throw new MethodNotAllowedError("POST", c.req.path, `POST ${match.route.endpoint}`);
+  const api = match.route.api;
+  const contentType = c.req.header("content-type") ?? "";
+  const payload = new Uint8Array(await c.req.arrayBuffer());
+  checkPayload(contentType, payload);
+  const id = randomUUID();
+  await options.store.create(newRecord(api, id));
+  try {
+    await options.queue.publish(api, { id, payload, contentType, headers: forwardedHeaders(c) });
+  } catch (err) {
+    await options.store.remove(api, id).catch((cleanup: unknown) => log.error({ err: cleanup, api, id }, "could not remove the record of an unqueued request"));
+    throw err;
+  }
+  log.debug({ api, id, bytes: payload.byteLength, contentType }, "request queued");
+  return c.json({ id });
+}
+
+async function read(c: Context, options: GatewayOptions): Promise<Response> {
+  const match = resolve(options.routes, c.req.path);
+  if (match.kind === "health") return c.text("ok");
+  if (match.kind === "submit") throw new MethodNotAllowedError("GET", c.req.path, `POST ${match.route.endpoint}, or GET ${match.route.endpoint}/<id>`);
+  const notFound = new NotFoundError(`id ${match.id} not found in API ${match.route.api}`);
+  if (!isRequestId(match.id)) throw notFound;
+  const waitMs = waitOf(c.req.query("wait"));
+  const stored = waitMs > 0 ? await options.waiters.wait(match.route.api, match.id, waitMs) : await options.store.get(match.route.api, match.id);
+  if (!stored) throw notFound;
+  return c.json(toPublic(stored.record));
+}
+
+/** `?wait=<seconds>`: how long a GET may wait for the request to end (0 = answer at once). */
+function waitOf(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const seconds = Number(text);
+  if (text.trim() === "" || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_WAIT_SECONDS) {
+    throw new PayloadError(`?wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}, got ${JSON.stringify(text)}`);
+  }
+  return seconds * 1000;
+}
+
+function forwardedHeaders(c: Context): Record<string, string> {
+  const out: Record<string, string> = {};
+  c.req.raw.headers.forEach((value, name) => {
+    if (!DROPPED_HEADERS.has(name)) out[name] = value;
+  });
+  return out;
+}
+
+function onError(err: Error, c: Context, log: Logger): Response {
+  if (err instanceof RequestRejectedError) {
+    log.info({ status: err.status, code: err.code, path: c.req.path, method: c.req.method }, err.message);
+    return c.json({ error: err.message, code: err.code }, err.status);
+  }
+  if (err instanceof StoreUnavailableError) {
+    log.error({ err, path: c.req.path }, "NATS is unavailable");
+    c.header("Retry-After", "1");
+    return c.json({ error: `the request could not be stored, try again: ${err.message}`, code: err.code }, 503);
+  }
+  if (err instanceof HTTPException) return err.getResponse();
+  log.error({ err, path: c.req.path, method: c.req.method }, "unexpected error");
+  return c.json({ error: "internal error; see the gateway log", code: "INTERNAL" }, 500);
+}

@@ -1,0 +1,27 @@
+export { ResultStore, DEFAULT_RESULT_TTL_MS, type ResultStoreOptions, type StoredRecord } from "./result-store.ts";
+export {
+  WorkQueue,
+  readRequest,
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_MAX_DELIVER,
+  type QueuedRequest,
+  type RequestPuller,
+  type Submission,
+  type WorkQueueOptions,
+} from "./work-queue.ts";
+export {
+  canTransition,
+  completed,
+  failed,
+  isFinal,
+  newRecord,
+  started,
+  toPublic,
+  type PublicRecord,
+  type RequestError,
+  type RequestRecord,
+  type RequestStatus,
+} from "./record.ts";
+export { isApiName, isRequestId } from "./names.ts";
+export { RecordWaiters } from "./record-waiters.ts";
+export { RecordConflictError, RecordTooLargeError, StoreUnavailableError } from "./errors.ts";

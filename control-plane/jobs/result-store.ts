@@ -1,0 +1,149 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { jetstream, StorageType } from "@nats-io/jetstream";
+import { Kvm, KvWatchInclude, type KV, type KvEntry } from "@nats-io/kv";
+import { RESULTS_BUCKET, recordKey } from "./names.ts";
+import { canTransition, type RequestRecord } from "./record.ts";
+import { RecordConflictError, RecordTooLargeError, StoreUnavailableError } from "./errors.ts";
+
+/** Default time a record (and so a result) is kept: 7 days, as Cortex did. */
+export const DEFAULT_RESULT_TTL_MS = 7 * 24 * 3600_000;
+
+/** Room kept under the server's max_payload for the message's own framing and headers. */
+const FRAME_MARGIN = 1024;
+
+export interface ResultStoreOptions {
+  /** How long records live, in milliseconds (the bucket's max age). @default 7 days */
+  ttlMs?: number;
+  /** Replicas of the bucket's stream in a NATS cluster. @default 1 */
+  replicas?: number;
+}
+
+/** A record read from the store with the revision to compare-and-set against. */
+export interface StoredRecord {
+  record: RequestRecord;
+  revision: number;
+}
+
+/** The request records in a JetStream KV bucket; every write is a compare-and-set. */
+export class ResultStore {
+  readonly #kv: KV;
+  readonly #maxBytes: number;
+
+  private constructor(kv: KV, maxBytes: number) {
+    this.#kv = kv;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Creates the bucket if needed (idempotent) and checks its max age is what was asked. */
+  static async open(nc: NatsConnection, options: ResultStoreOptions = {}): Promise<ResultStore> {
+    const ttl = options.ttlMs ?? DEFAULT_RESULT_TTL_MS;
+    const kv = await new Kvm(jetstream(nc)).create(RESULTS_BUCKET, {
+      ttl,
+      history: 1,
+      storage: StorageType.File,
+      replicas: options.replicas ?? 1,
+    });
+    const status = await kv.status();
+    if (status.ttl !== ttl) {
+      throw new StoreUnavailableError(
+        `the KV bucket ${RESULTS_BUCKET} exists with a max age of ${status.ttl} ms, not ${ttl} ms; ` +
+          `delete the bucket or start glia with the same result TTL`,
+      );
+    }
+    return new ResultStore(kv, nc.info!.max_payload - FRAME_MARGIN);
+  }
+
+  /** Writes a new record; fails if one with the same key exists. */
+  async create(record: RequestRecord): Promise<number> {
+    const key = recordKey(record.api, record.id);
+    return this.#write(key, () => this.#kv.create(key, this.#encode(key, record)));
+  }
+
+  async get(api: string, id: string): Promise<StoredRecord | null> {
+    const key = recordKey(api, id);
+    const entry = await this.#read(key);
+    return entry ? { record: entry.json<RequestRecord>(), revision: entry.revision } : null;
+  }
+
+  /** Removes a record, e.g. the `in_queue` record of a request whose message could not be queued. */
+  async remove(api: string, id: string): Promise<void> {
+    const key = recordKey(api, id);
+    await this.#write(key, () => this.#kv.delete(key));
+  }
+
+  /**
+   * Moves a record forward with compare-and-set. `next` maps the current record to the new one;
+   * the write is skipped (and `null` returned) when the record is gone or the move would go
+   * backwards, e.g. a duplicate delivery finding the request already final.
+   */
+  async advance(current: StoredRecord, next: (record: RequestRecord) => RequestRecord): Promise<StoredRecord | null> {
+    let stored: StoredRecord | null = current;
+    for (let tries = 0; tries < 5 && stored; tries++) {
+      const updated = next(stored.record);
+      if (!canTransition(stored.record.status, updated.status)) return null;
+      const key = recordKey(updated.api, updated.id);
+      try {
+        const revision = await this.#kv.update(key, this.#encode(key, updated), stored.revision);
+        return { record: updated, revision };
+      } catch (err) {
+        if (err instanceof RecordTooLargeError || !isWrongSequence(err)) throw wrap(key, err);
+        stored = await this.get(updated.api, updated.id);
+      }
+    }
+    if (stored) throw new RecordConflictError(recordKey(current.record.api, current.record.id));
+    return null;
+  }
+
+  /**
+   * Calls `onUpdate` with the key and a reader of every record written from now on, until the
+   * returned function is called. The record is decoded only if the caller asks for it.
+   */
+  async watch(onUpdate: (key: string, read: () => RequestRecord) => void): Promise<() => void> {
+    const updates = await this.#kv.watch({ include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
+    void (async () => {
+      for await (const entry of updates) onUpdate(entry.key, () => entry.json<RequestRecord>());
+    })();
+    return () => updates.stop();
+  }
+
+  /** Largest encoded record this store can write. */
+  get maxRecordBytes(): number {
+    return this.#maxBytes;
+  }
+
+  #encode(key: string, record: RequestRecord): string {
+    const text = JSON.stringify(record);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > this.#maxBytes) throw new RecordTooLargeError(key, bytes, this.#maxBytes);
+    return text;
+  }
+
+  async #read(key: string): Promise<KvEntry | null> {
+    try {
+      const entry = await this.#kv.get(key);
+      return entry && entry.operation === "PUT" ? entry : null;
+    } catch (err) {
+      throw wrap(key, err);
+    }
+  }
+
+  async #write<T>(key: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw wrap(key, err);
+    }
+  }
+}
+
+function isWrongSequence(err: unknown): boolean {
+  const text = String((err as Error)?.message ?? err);
+  return text.includes("wrong last sequence") || (err as { code?: number })?.code === 10071;
+}
+
+function wrap(key: string, err: unknown): Error {
+  if (err instanceof RecordTooLargeError || err instanceof StoreUnavailableError) return err;
+  return new StoreUnavailableError(`could not write or read the record ${key}: ${(err as Error)?.message ?? err}`, {
+    cause: err,
+  });
+}

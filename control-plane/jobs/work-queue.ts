@@ -1,0 +1,192 @@
+import type { MsgHdrs, NatsConnection } from "@nats-io/transport-node";
+import { headers as natsHeaders, nanos } from "@nats-io/transport-node";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from "@nats-io/jetstream";
+import { requestStream, requestSubject, WORKER_CONSUMER } from "./names.ts";
+import { StoreUnavailableError } from "./errors.ts";
+
+const H_ID = "Glia-Request-Id";
+const H_CONTENT_TYPE = "Glia-Content-Type";
+const H_HEADERS = "Glia-Headers";
+
+export interface WorkQueueOptions {
+  /** How long an unacknowledged delivery is kept before it is redelivered. @default 30 s */
+  ackWaitMs?: number;
+  /** Deliveries of one request before JetStream stops redelivering it. @default 5 */
+  maxDeliver?: number;
+  /** How long a request may wait in the queue; matches the result TTL. @default 7 days */
+  maxAgeMs?: number;
+  /** Stream replicas in a NATS cluster. @default 1 */
+  replicas?: number;
+}
+
+export const DEFAULT_ACK_WAIT_MS = 30_000;
+export const DEFAULT_MAX_DELIVER = 5;
+
+/** A queued request as a worker receives it. */
+export interface QueuedRequest {
+  id: string;
+  payload: Uint8Array;
+  contentType: string;
+  headers: Record<string, string>;
+  /** 1 on the first delivery, more after a crash or a timeout. */
+  deliveryCount: number;
+  msg: JsMsg;
+}
+
+/** What the gateway queues. */
+export interface Submission {
+  id: string;
+  payload: Uint8Array;
+  contentType: string;
+  headers: Record<string, string>;
+}
+
+/** One JetStream work-queue stream per API and the durable pull consumer its workers share. */
+export class WorkQueue {
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #options: Required<WorkQueueOptions>;
+
+  private constructor(js: JetStreamClient, jsm: JetStreamManager, options: Required<WorkQueueOptions>) {
+    this.#js = js;
+    this.#jsm = jsm;
+    this.#options = options;
+  }
+
+  static async open(nc: NatsConnection, options: WorkQueueOptions = {}): Promise<WorkQueue> {
+    const resolved: Required<WorkQueueOptions> = {
+      ackWaitMs: options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
+      maxDeliver: options.maxDeliver ?? DEFAULT_MAX_DELIVER,
+      maxAgeMs: options.maxAgeMs ?? 7 * 24 * 3600_000,
+      replicas: options.replicas ?? 1,
+    };
+    return new WorkQueue(jetstream(nc), await jetstreamManager(nc), resolved);
+  }
+
+  get ackWaitMs(): number {
+    return this.#options.ackWaitMs;
+  }
+
+  get maxDeliver(): number {
+    return this.#options.maxDeliver;
+  }
+
+  /** Creates (or updates) the API's stream and consumer; safe to call from every process. */
+  async ensure(api: string): Promise<void> {
+    const stream = requestStream(api);
+    const config = {
+      name: stream,
+      subjects: [requestSubject(api)],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      max_age: nanos(this.#options.maxAgeMs),
+      duplicate_window: nanos(120_000),
+      num_replicas: this.#options.replicas,
+    };
+    await this.#jsm.streams.add(config).catch(async (err: unknown) => {
+      if (!String((err as Error).message).includes("already in use")) throw err;
+      await this.#jsm.streams.update(stream, config);
+    });
+    await this.#jsm.consumers.add(stream, {
+      durable_name: WORKER_CONSUMER,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(this.#options.ackWaitMs),
+      max_deliver: this.#options.maxDeliver,
+      max_ack_pending: 10_000,
+      num_replicas: this.#options.replicas,
+    });
+  }
+
+  /** Queues a request; resolves once JetStream has stored it. Duplicate ids are stored once. */
+  async publish(api: string, submission: Submission): Promise<void> {
+    const h = natsHeaders();
+    h.set(H_ID, submission.id);
+    h.set(H_CONTENT_TYPE, submission.contentType);
+    h.set(H_HEADERS, JSON.stringify(submission.headers));
+    try {
+      await this.#js.publish(requestSubject(api), submission.payload, { msgID: submission.id, headers: h });
+    } catch (err) {
+      throw new StoreUnavailableError(`could not queue request ${submission.id} of ${api}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /** How many requests were ever queued for an API (the stream's last sequence). */
+  async queuedTotal(api: string): Promise<number> {
+    const info = await this.#jsm.streams.info(requestStream(api));
+    return info.state.last_seq;
+  }
+
+  /** Number of requests waiting for a worker (not yet delivered). */
+  async pending(api: string): Promise<number> {
+    const info = await this.#jsm.consumers.info(requestStream(api), WORKER_CONSUMER);
+    return info.num_pending;
+  }
+
+  /**
+   * A puller for the API's requests. Workers pull one request per free runtime, so nothing waits
+   * in a client-side buffer with its ack timer running.
+   */
+  async puller(api: string): Promise<RequestPuller> {
+    const consumer = await this.#js.consumers.get(requestStream(api), WORKER_CONSUMER);
+    return {
+      next: async (expiresMs: number) => {
+        const msg = await consumer.next({ expires: expiresMs });
+        return msg ? readRequest(msg) ?? rejectForeign(msg) : null;
+      },
+    };
+  }
+
+  /** Drops every queued request of an API (the stream itself stays). */
+  async purge(api: string): Promise<void> {
+    await this.#jsm.streams.purge(requestStream(api));
+  }
+}
+
+/** Pulls one request at a time. */
+export interface RequestPuller {
+  /** The next request, or `null` when none arrived within `expiresMs` (at least 1 s). */
+  next(expiresMs: number): Promise<QueuedRequest | null>;
+}
+
+/** A message on our subject without our headers cannot be served; it is removed, not retried. */
+function rejectForeign(msg: JsMsg): null {
+  msg.term();
+  return null;
+}
+
+/** Reads a delivered message into a {@link QueuedRequest}; `null` if it is not one of ours. */
+export function readRequest(msg: JsMsg): QueuedRequest | null {
+  const h: MsgHdrs | undefined = msg.headers;
+  const id = h?.get(H_ID);
+  if (!h || !id) return null;
+  return {
+    id,
+    payload: msg.data,
+    contentType: h.get(H_CONTENT_TYPE),
+    headers: parseHeaders(h.get(H_HEADERS)),
+    deliveryCount: msg.info.deliveryCount,
+    msg,
+  };
+}
+
+function parseHeaders(text: string): Record<string, string> {
+  try {
+    const value: unknown = JSON.parse(text || "{}");
+    return value && typeof value === "object" ? (value as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,15 @@
+import { GliaError } from "../errors.ts";
+
+/** nats-server is missing, failed to start, or NATS could not be reached. */
+export class NatsStartError extends GliaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("NATS_START_FAILED", message, options);
+  }
+}
+
+/** Two projects given to one platform clash (same API name or endpoint). */
+export class PlatformConfigError extends GliaError {
+  constructor(message: string) {
+    super("PLATFORM_CONFIG_INVALID", message);
+  }
+}

@@ -1,0 +1,167 @@
+import { join } from "node:path";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { LoadedProject, ResolvedApiSpec } from "../config/index.ts";
+import type { Logger } from "../observability/index.ts";
+import { RecordWaiters, ResultStore, WorkQueue, DEFAULT_RESULT_TTL_MS } from "../jobs/index.ts";
+import { createGatewayApp, RouteTable, DEFAULT_MAX_BODY_BYTES } from "../gateway/index.ts";
+import { ApiWorker } from "../worker/index.ts";
+import { ensureEnvironment, handlerEnvironment, RuntimePool, RUNTIME_ROOT } from "../runtime/index.ts";
+import { startNatsServer, type NatsServer } from "./nats-server.ts";
+import { listen, type Listener } from "./http.ts";
+import { NatsStartError, PlatformConfigError } from "./errors.ts";
+
+export interface UpOptions {
+  projects: LoadedProject[];
+  logger: Logger;
+  /** Public listener. @default "127.0.0.1" */
+  host?: string;
+  /** @default 8080; 0 picks a free port */
+  port?: number;
+  /** Use this NATS server instead of starting one. */
+  natsUrl?: string;
+  /** Where a started nats-server keeps its data. */
+  dataDir: string;
+  /** How long records and results are kept. @default 7 days */
+  resultTtlMs?: number;
+  /** Deadline of one handler call. */
+  requestTimeoutMs?: number;
+  /** Largest accepted body; capped by the NATS server's max_payload. @default 8 MiB */
+  maxBodyBytes?: number;
+  /** Lines of progress while environments are built and processes start. */
+  onProgress?: (line: string) => void;
+}
+
+export interface ServedApi {
+  name: string;
+  endpoint: string;
+  url: string;
+  replicas: number;
+}
+
+export interface Platform {
+  url: string;
+  apis: ServedApi[];
+  nc: NatsConnection;
+  pools: Map<string, RuntimePool>;
+  /** Stops taking requests, lets running ones finish for up to `graceMs`, then stops everything. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+interface Started {
+  nats?: NatsServer;
+  nc?: NatsConnection;
+  pools: RuntimePool[];
+  workers: ApiWorker[];
+  listener?: Listener;
+  waiters?: RecordWaiters;
+}
+
+/** Starts the whole local platform: NATS (unless given), runtimes, workers, and the gateway. */
+export async function up(options: UpOptions): Promise<Platform> {
+  const specs = checkUnique(options.projects);
+  const progress = options.onProgress ?? (() => {});
+  const envs = await buildEnvironments(specs, progress);
+  const s: Started = { pools: [], workers: [] };
+  try {
+    return await startAll(options, specs, envs, s);
+  } catch (err) {
+    await stopAll(s, 1_000, options.logger);
+    throw err;
+  }
+}
+
+type Spec = { spec: ResolvedApiSpec; projectDir: string };
+
+async function startAll(options: UpOptions, specs: Spec[], envs: Map<string, string>, s: Started): Promise<Platform> {
+  const log = options.logger.child({ module: "platform" });
+  s.nats = options.natsUrl ? undefined : await startNatsServer({ dataDir: join(options.dataDir, "nats") });
+  const natsUrl = options.natsUrl ?? s.nats!.url;
+  s.nc = await connect({ servers: natsUrl, name: "glia", maxReconnectAttempts: -1 }).catch((err: Error) => {
+    throw new NatsStartError(`could not connect to NATS at ${natsUrl}: ${err.message}`, { cause: err });
+  });
+  const store = await ResultStore.open(s.nc, { ttlMs: options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS });
+  const queue = await WorkQueue.open(s.nc, { maxAgeMs: options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS });
+  const pools = new Map<string, RuntimePool>();
+  await Promise.all(specs.map(async ({ spec, projectDir }) => {
+    await queue.ensure(spec.name);
+    const pool = new RuntimePool(await launchOf(spec, projectDir, envs.get(spec.name)!, options), spec.autoscaling.minReplicas);
+    s.pools.push(pool);
+    options.onProgress?.(`starting ${spec.autoscaling.minReplicas} runtime(s) for ${spec.name}`);
+    await pool.start();
+    pools.set(spec.name, pool);
+  }));
+  for (const { spec } of specs) {
+    const worker = new ApiWorker({ api: spec.name, queue, store, pool: pools.get(spec.name)!, logger: options.logger, requestTimeoutMs: options.requestTimeoutMs });
+    await worker.start();
+    s.workers.push(worker);
+  }
+  const maxBodyBytes = Math.min(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, store.maxRecordBytes);
+  const routes = new RouteTable(specs.map(({ spec }) => ({ api: spec.name, endpoint: spec.endpoint })));
+  s.waiters = await RecordWaiters.open(store);
+  const app = createGatewayApp({ routes, store, queue, waiters: s.waiters, logger: options.logger, maxBodyBytes });
+  s.listener = await listen(app, options.host ?? "127.0.0.1", options.port ?? 8080);
+  const url = `http://${hostForUrl(s.listener.host)}:${s.listener.port}`;
+  log.info({ url, nats: natsUrl, apis: specs.map((x) => x.spec.name) }, "glia is up");
+  return {
+    url,
+    nc: s.nc,
+    pools,
+    apis: specs.map(({ spec }) => ({ name: spec.name, endpoint: spec.endpoint, url: `${url}${spec.endpoint}`, replicas: spec.autoscaling.minReplicas })),
+    stop: (graceMs = 30_000) => stopAll(s, graceMs, options.logger),
+  };
+}
+
+function checkUnique(projects: LoadedProject[]): Spec[] {
+  const specs = projects.flatMap((p) => p.apis.map((spec) => ({ spec, projectDir: p.projectDir })));
+  const seen = new Map<string, string>();
+  for (const { spec, projectDir } of specs) {
+    for (const key of [`name ${spec.name}`, `endpoint ${spec.endpoint}`]) {
+      const other = seen.get(key);
+      if (other) throw new PlatformConfigError(`two APIs share the ${key}: one in ${other}, one in ${projectDir}; rename one of them`);
+      seen.set(key, projectDir);
+    }
+  }
+  return specs;
+}
+
+async function buildEnvironments(specs: Spec[], progress: (line: string) => void): Promise<Map<string, string>> {
+  const pythons = new Map<string, string>();
+  for (const { spec, projectDir } of specs) {
+    const env = await ensureEnvironment({
+      requirementsFile: join(projectDir, spec.handler.dependencies.pip),
+      onProgress: (line) => progress(`[${spec.name}] ${line}`),
+    });
+    progress(`[${spec.name}] Python environment ${env.cached ? "reused" : "built"}: ${env.dir}`);
+    pythons.set(spec.name, env.python);
+  }
+  return pythons;
+}
+
+async function launchOf(spec: ResolvedApiSpec, projectDir: string, python: string, options: UpOptions) {
+  return {
+    api: spec.name,
+    python,
+    runtimeRoot: RUNTIME_ROOT,
+    projectDir,
+    handler: { path: spec.handler.path, config: spec.handler.config, pythonPath: spec.handler.pythonPath, logLevel: spec.handler.logLevel },
+    env: await handlerEnvironment(projectDir, spec.handler.env),
+    logger: options.logger,
+  };
+}
+
+async function stopAll(s: Started, graceMs: number, logger: Logger): Promise<void> {
+  const log = logger.child({ module: "platform" });
+  const closing = s.listener?.close(); // stop accepting first, then wake long polls so they answer
+  s.waiters?.close();
+  await closing;
+  await Promise.all(s.workers.map((w) => w.stop(graceMs)));
+  await Promise.all(s.pools.map((p) => p.stop(5_000)));
+  await s.nc?.drain().catch((err: unknown) => log.warn({ err }, "closing the NATS connection failed"));
+  await s.nats?.stop();
+  log.info("glia stopped");
+}
+
+function hostForUrl(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
+}

@@ -1,0 +1,72 @@
+// Original file: proto/glia/runtime/v1/runtime.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { HandleRequest as _glia_runtime_v1_HandleRequest, HandleRequest__Output as _glia_runtime_v1_HandleRequest__Output } from '../../../glia/runtime/v1/HandleRequest.ts';
+import type { HandleResponse as _glia_runtime_v1_HandleResponse, HandleResponse__Output as _glia_runtime_v1_HandleResponse__Output } from '../../../glia/runtime/v1/HandleResponse.ts';
+import type { HealthRequest as _glia_runtime_v1_HealthRequest, HealthRequest__Output as _glia_runtime_v1_HealthRequest__Output } from '../../../glia/runtime/v1/HealthRequest.ts';
+import type { HealthResponse as _glia_runtime_v1_HealthResponse, HealthResponse__Output as _glia_runtime_v1_HealthResponse__Output } from '../../../glia/runtime/v1/HealthResponse.ts';
+
+/**
+ * Runtime hosts exactly one user Handler and runs one request at a time on it.
+ * gRPC status codes describe the runtime or the transport only; a handler's own failure is data
+ * (HandleResponse.failure), never a gRPC error.
+ */
+export interface RuntimeClient extends grpc.Client {
+  /**
+   * Handle decodes the payload by its content type, calls Handler.handle_async with the
+   * arguments the handler declares, and returns its JSON result or a structured failure.
+   */
+  Handle(argument: _glia_runtime_v1_HandleRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_glia_runtime_v1_HandleResponse__Output>): grpc.ClientUnaryCall;
+  Handle(argument: _glia_runtime_v1_HandleRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_glia_runtime_v1_HandleResponse__Output>): grpc.ClientUnaryCall;
+  Handle(argument: _glia_runtime_v1_HandleRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_glia_runtime_v1_HandleResponse__Output>): grpc.ClientUnaryCall;
+  Handle(argument: _glia_runtime_v1_HandleRequest, callback: grpc.requestCallback<_glia_runtime_v1_HandleResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Handle decodes the payload by its content type, calls Handler.handle_async with the
+   * arguments the handler declares, and returns its JSON result or a structured failure.
+   */
+  handle(argument: _glia_runtime_v1_HandleRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_glia_runtime_v1_HandleResponse__Output>): grpc.ClientUnaryCall;
+  handle(argument: _glia_runtime_v1_HandleRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_glia_runtime_v1_HandleResponse__Output>): grpc.ClientUnaryCall;
+  handle(argument: _glia_runtime_v1_HandleRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_glia_runtime_v1_HandleResponse__Output>): grpc.ClientUnaryCall;
+  handle(argument: _glia_runtime_v1_HandleRequest, callback: grpc.requestCallback<_glia_runtime_v1_HandleResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Health reports whether the handler has been constructed and the runtime takes requests.
+   */
+  Health(argument: _glia_runtime_v1_HealthRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_glia_runtime_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  Health(argument: _glia_runtime_v1_HealthRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_glia_runtime_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  Health(argument: _glia_runtime_v1_HealthRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_glia_runtime_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  Health(argument: _glia_runtime_v1_HealthRequest, callback: grpc.requestCallback<_glia_runtime_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Health reports whether the handler has been constructed and the runtime takes requests.
+   */
+  health(argument: _glia_runtime_v1_HealthRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_glia_runtime_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  health(argument: _glia_runtime_v1_HealthRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_glia_runtime_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  health(argument: _glia_runtime_v1_HealthRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_glia_runtime_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  health(argument: _glia_runtime_v1_HealthRequest, callback: grpc.requestCallback<_glia_runtime_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
+  
+}
+
+/**
+ * Runtime hosts exactly one user Handler and runs one request at a time on it.
+ * gRPC status codes describe the runtime or the transport only; a handler's own failure is data
+ * (HandleResponse.failure), never a gRPC error.
+ */
+export interface RuntimeHandlers extends grpc.UntypedServiceImplementation {
+  /**
+   * Handle decodes the payload by its content type, calls Handler.handle_async with the
+   * arguments the handler declares, and returns its JSON result or a structured failure.
+   */
+  Handle: grpc.handleUnaryCall<_glia_runtime_v1_HandleRequest__Output, _glia_runtime_v1_HandleResponse>;
+  
+  /**
+   * Health reports whether the handler has been constructed and the runtime takes requests.
+   */
+  Health: grpc.handleUnaryCall<_glia_runtime_v1_HealthRequest__Output, _glia_runtime_v1_HealthResponse>;
+  
+}
+
+export interface RuntimeDefinition extends grpc.ServiceDefinition {
+  Handle: MethodDefinition<_glia_runtime_v1_HandleRequest, _glia_runtime_v1_HandleResponse, _glia_runtime_v1_HandleRequest__Output, _glia_runtime_v1_HandleResponse__Output>
+  Health: MethodDefinition<_glia_runtime_v1_HealthRequest, _glia_runtime_v1_HealthResponse, _glia_runtime_v1_HealthRequest__Output, _glia_runtime_v1_HealthResponse__Output>
+}

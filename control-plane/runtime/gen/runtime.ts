@@ -1,0 +1,34 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { HandleRequest as _glia_runtime_v1_HandleRequest, HandleRequest__Output as _glia_runtime_v1_HandleRequest__Output } from './glia/runtime/v1/HandleRequest.ts';
+import type { HandleResponse as _glia_runtime_v1_HandleResponse, HandleResponse__Output as _glia_runtime_v1_HandleResponse__Output } from './glia/runtime/v1/HandleResponse.ts';
+import type { HandlerFailure as _glia_runtime_v1_HandlerFailure, HandlerFailure__Output as _glia_runtime_v1_HandlerFailure__Output } from './glia/runtime/v1/HandlerFailure.ts';
+import type { HealthRequest as _glia_runtime_v1_HealthRequest, HealthRequest__Output as _glia_runtime_v1_HealthRequest__Output } from './glia/runtime/v1/HealthRequest.ts';
+import type { HealthResponse as _glia_runtime_v1_HealthResponse, HealthResponse__Output as _glia_runtime_v1_HealthResponse__Output } from './glia/runtime/v1/HealthResponse.ts';
+import type { RuntimeClient as _glia_runtime_v1_RuntimeClient, RuntimeDefinition as _glia_runtime_v1_RuntimeDefinition } from './glia/runtime/v1/Runtime.ts';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  glia: {
+    runtime: {
+      v1: {
+        HandleRequest: MessageTypeDefinition<_glia_runtime_v1_HandleRequest, _glia_runtime_v1_HandleRequest__Output>
+        HandleResponse: MessageTypeDefinition<_glia_runtime_v1_HandleResponse, _glia_runtime_v1_HandleResponse__Output>
+        HandlerFailure: MessageTypeDefinition<_glia_runtime_v1_HandlerFailure, _glia_runtime_v1_HandlerFailure__Output>
+        HealthRequest: MessageTypeDefinition<_glia_runtime_v1_HealthRequest, _glia_runtime_v1_HealthRequest__Output>
+        HealthResponse: MessageTypeDefinition<_glia_runtime_v1_HealthResponse, _glia_runtime_v1_HealthResponse__Output>
+        /**
+         * Runtime hosts exactly one user Handler and runs one request at a time on it.
+         * gRPC status codes describe the runtime or the transport only; a handler's own failure is data
+         * (HandleResponse.failure), never a gRPC error.
+         */
+        Runtime: SubtypeConstructor<typeof grpc.Client, _glia_runtime_v1_RuntimeClient> & { service: _glia_runtime_v1_RuntimeDefinition }
+      }
+    }
+  }
+}
+

@@ -1,0 +1,146 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "../observability/index.ts";
+import { HandlerLoadError } from "./errors.ts";
+import { RuntimeProcess, type RuntimeLaunch } from "./process.ts";
+import type { RuntimeClient } from "./client.ts";
+
+/** Restart back-off after a crash: 0.5 s doubling to 30 s; reset after a minute of health. */
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+const HEALTHY_RESET_MS = 60_000;
+
+/** A runtime lent to one request; `release` gives it back. */
+export interface RuntimeLease {
+  readonly client: RuntimeClient;
+  readonly replica: number;
+  release(): void;
+  /** Kills the runtime (a timed-out handler cannot be stopped otherwise); it is restarted. */
+  kill(): void;
+}
+
+interface Slot {
+  process: RuntimeProcess;
+  ready: boolean;
+  busy: boolean;
+  failures: number;
+  startedAt: number;
+}
+
+/**
+ * The runtime processes of one API (`autoscaling.min_replicas` of them), each running one request
+ * at a time. Crashed processes are restarted with back-off; callers wait for a ready, idle one.
+ */
+export class RuntimePool {
+  readonly #launch: RuntimeLaunch;
+  readonly #slots: Slot[];
+  readonly #log: Logger;
+  #waiters: Array<() => void> = [];
+  #stopping = false;
+
+  constructor(launch: RuntimeLaunch, replicas: number) {
+    this.#launch = launch;
+    this.#slots = Array.from({ length: replicas }, (_, i) => ({
+      process: new RuntimeProcess(launch, i),
+      ready: false,
+      busy: false,
+      failures: 0,
+      startedAt: 0,
+    }));
+    this.#log = launch.logger.child({ module: "runtime-pool", api: launch.api });
+  }
+
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  get readyCount(): number {
+    return this.#slots.filter((s) => s.ready).length;
+  }
+
+  pids(): Array<number | undefined> {
+    return this.#slots.map((s) => s.process.pid);
+  }
+
+  /** Starts every process; rejects (and stops the others) if any cannot load the handler. */
+  async start(): Promise<void> {
+    try {
+      await Promise.all(this.#slots.map((slot) => this.#startSlot(slot)));
+    } catch (err) {
+      await this.stop(1_000);
+      throw err;
+    }
+  }
+
+  /** Waits for a ready, idle runtime (or `signal` to abort). */
+  async acquire(signal?: AbortSignal): Promise<RuntimeLease> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const slot = this.#slots.find((s) => s.ready && !s.busy);
+      if (slot) return this.#lend(slot);
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        signal?.addEventListener("abort", () => resolve(), { once: true });
+      });
+    }
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(this.#slots.map((s) => s.process.stop(graceMs)));
+    this.#slots.forEach((s) => (s.ready = false));
+    this.#wake();
+  }
+
+  #lend(slot: Slot): RuntimeLease {
+    slot.busy = true;
+    let released = false;
+    return {
+      client: slot.process.client,
+      replica: slot.process.replica,
+      release: () => {
+        if (released) return;
+        released = true;
+        slot.busy = false;
+        this.#wake();
+      },
+      kill: () => slot.process.kill(),
+    };
+  }
+
+  async #startSlot(slot: Slot): Promise<void> {
+    await slot.process.start((code, signal) => this.#onExit(slot, code, signal));
+    slot.ready = true;
+    slot.startedAt = Date.now();
+    this.#wake();
+  }
+
+  #onExit(slot: Slot, code: number | null, signal: string | null): void {
+    slot.ready = false;
+    if (this.#stopping) return;
+    if (Date.now() - slot.startedAt > HEALTHY_RESET_MS) slot.failures = 0;
+    this.#log.warn({ replica: slot.process.replica, code, signal }, "runtime exited; restarting it");
+    void this.#restart(slot);
+  }
+
+  async #restart(slot: Slot): Promise<void> {
+    while (!this.#stopping) {
+      const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** slot.failures);
+      slot.failures++;
+      await sleep(delay);
+      if (this.#stopping) return;
+      try {
+        await this.#startSlot(slot);
+        return;
+      } catch (err) {
+        const level = err instanceof HandlerLoadError ? "error" : "warn";
+        this.#log[level]({ err, replica: slot.process.replica, retryInMs: delay * 2 }, "runtime restart failed");
+      }
+    }
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    waiters.forEach((w) => w());
+  }
+}

@@ -1,0 +1,200 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { access, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "../observability/index.ts";
+import { RuntimeClient, DEFAULT_MAX_MESSAGE_BYTES } from "./client.ts";
+import { HandlerLoadError, RuntimeUnavailableError } from "./errors.ts";
+
+/** Exit status the runtime uses when the handler could not be loaded (see python-runtime). */
+export const EXIT_HANDLER_LOAD_FAILED = 3;
+
+/** Everything needed to start one runtime process for an API. */
+export interface RuntimeLaunch {
+  api: string;
+  /** The Python interpreter of the API's environment. */
+  python: string;
+  /** Folder holding the `glia_runtime` package. */
+  runtimeRoot: string;
+  /** The project folder, the handler's working directory. */
+  projectDir: string;
+  handler: { path: string; config: Record<string, unknown>; pythonPath: string | null; logLevel: string };
+  /** Variables added to the runtime's environment (`handler.env`, then `.env`). */
+  env: Record<string, string>;
+  logger: Logger;
+  /** How long `__init__` may take before start-up is given up. @default 10 minutes */
+  startupTimeoutMs?: number;
+  maxMessageBytes?: number;
+}
+
+const DEFAULT_STARTUP_TIMEOUT_MS = 10 * 60_000;
+
+/** One Python runtime process: started, watched until SERVING, stopped or killed. */
+export class RuntimeProcess {
+  readonly replica: number;
+  readonly #launch: RuntimeLaunch;
+  readonly #log: Logger;
+  #child: ChildProcess | null = null;
+  #client: RuntimeClient | null = null;
+  #dir: string | null = null;
+  #stderrTail: string[] = [];
+  #loadError: string | null = null;
+
+  constructor(launch: RuntimeLaunch, replica: number) {
+    this.#launch = launch;
+    this.replica = replica;
+    this.#log = launch.logger.child({ module: "runtime", api: launch.api, replica });
+  }
+
+  get client(): RuntimeClient {
+    if (!this.#client) throw new RuntimeUnavailableError(`runtime ${this.#launch.api}#${this.replica} is not running`);
+    return this.#client;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Spawns the process and resolves once it reports SERVING; `onExit` fires if it dies later. */
+  async start(onExit: (code: number | null, signal: string | null) => void): Promise<void> {
+    this.#cleanup();
+    this.#loadError = null;
+    this.#dir = await mkdtemp(join(tmpdir(), `glia-${this.#launch.api}-`));
+    const socket = join(this.#dir, "runtime.sock");
+    const specFile = join(this.#dir, "spec.json");
+    await writeFile(specFile, JSON.stringify(this.#spec()), { mode: 0o600 });
+    const child = this.#spawn(socket, specFile);
+    this.#child = child;
+    const exited = once(child, "exit") as Promise<[number | null, string | null]>;
+    try {
+      await Promise.race([this.#waitServing(socket), exited.then(([code, signal]) => this.#earlyExit(code, signal))]);
+    } catch (err) {
+      child.kill("SIGKILL");
+      throw err;
+    }
+    void exited.then(([code, signal]) => {
+      if (this.#child === child) onExit(code, signal);
+    });
+    this.#log.info({ runtimePid: child.pid }, "runtime serving");
+  }
+
+  /** Asks the process to finish its current request and exit; kills it after `graceMs`. */
+  async stop(graceMs: number): Promise<void> {
+    const child = this.#child;
+    this.#child = null;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      await exited;
+      clearTimeout(timer);
+    }
+    this.#cleanup();
+  }
+
+  /** Kills the process at once, e.g. when a handler ran past its timeout. */
+  kill(): void {
+    this.#child?.kill("SIGKILL");
+  }
+
+  #spec(): object {
+    const { handler } = this.#launch;
+    return {
+      api: this.#launch.api,
+      handler: { path: handler.path, config: handler.config, python_path: handler.pythonPath, log_level: handler.logLevel },
+      max_message_bytes: this.#launch.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    };
+  }
+
+  #spawn(socket: string, specFile: string): ChildProcess {
+    const { python, runtimeRoot, projectDir, env } = this.#launch;
+    const args = ["-m", "glia_runtime", "--socket", socket, "--project", projectDir, "--spec", specFile];
+    const child = spawn(python, args, {
+      cwd: projectDir,
+      env: { ...process.env, ...env, PYTHONPATH: runtimeRoot, PYTHONUNBUFFERED: "1", GLIA_API: this.#launch.api },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.#pipe(child);
+    return child;
+  }
+
+  #pipe(child: ChildProcess): void {
+    createInterface({ input: child.stdout! }).on("line", (line) => this.#forward("stdout", line));
+    createInterface({ input: child.stderr! }).on("line", (line) => {
+      this.#stderrTail = [...this.#stderrTail.slice(-49), line];
+      this.#forward("stderr", line);
+    });
+  }
+
+  #forward(stream: "stdout" | "stderr", line: string): void {
+    const parsed = parseJsonLine(line);
+    if (parsed && stream === "stderr" && parsed["level"] === "error" && parsed["error"]) {
+      this.#loadError = String(parsed["message"] ?? line);
+    }
+    const level = levelOf(parsed) ?? (stream === "stderr" ? "warn" : "info");
+    const message = String(parsed?.["message"] ?? line);
+    this.#log[level]({ stream, runtimePid: this.#child?.pid, ...(parsed ? { line: parsed } : {}) }, message);
+  }
+
+  async #waitServing(socket: string): Promise<void> {
+    const deadline = Date.now() + (this.#launch.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
+    while (!(await exists(socket))) {
+      if (Date.now() > deadline) throw this.#startupTimeout();
+      await sleep(25);
+    }
+    this.#client?.close();
+    this.#client = new RuntimeClient(socket, this.#launch.maxMessageBytes);
+    for (;;) {
+      const health = await this.#client.health(2_000).catch(() => null);
+      if (health?.status === "SERVING") return;
+      if (Date.now() > deadline) throw this.#startupTimeout();
+      await sleep(25);
+    }
+  }
+
+  #earlyExit(code: number | null, signal: string | null): never {
+    const api = this.#launch.api;
+    if (code === EXIT_HANDLER_LOAD_FAILED) throw new HandlerLoadError(api, this.#loadError ?? this.#stderrTail.join("\n"));
+    const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+    throw new RuntimeUnavailableError(`the runtime of ${api} ${how} before it was ready:\n${this.#stderrTail.slice(-20).join("\n")}`);
+  }
+
+  #startupTimeout(): Error {
+    const seconds = (this.#launch.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS) / 1000;
+    return new RuntimeUnavailableError(`the runtime of ${this.#launch.api} was not ready after ${seconds} s (Handler.__init__ still running?)`);
+  }
+
+  #cleanup(): void {
+    this.#client?.close();
+    this.#client = null;
+    if (this.#dir) void rm(this.#dir, { recursive: true, force: true });
+    this.#dir = null;
+  }
+}
+
+type Level = "debug" | "info" | "warn" | "error";
+
+function levelOf(parsed: Record<string, unknown> | null): Level | null {
+  const raw = String(parsed?.["level"] ?? parsed?.["levelname"] ?? "").toLowerCase();
+  if (raw === "debug" || raw === "info" || raw === "error") return raw;
+  if (raw === "warning" || raw === "warn") return "warn";
+  if (raw === "critical") return "error";
+  return null;
+}
+
+function parseJsonLine(line: string): Record<string, unknown> | null {
+  if (!line.startsWith("{")) return null;
+  try {
+    const value: unknown = JSON.parse(line);
+    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}

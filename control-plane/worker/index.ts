@@ -1,0 +1,2 @@
+export { ApiWorker, DEFAULT_REQUEST_TIMEOUT_MS, type WorkerOptions } from "./worker.ts";
+export { outcomeOf, type Outcome } from "./outcome.ts";

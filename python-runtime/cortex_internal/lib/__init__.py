@@ -1,0 +1,3 @@
+"""Compatibility package: ``cortex_internal.lib``."""
+
+from __future__ import annotations
