@@ -29,6 +29,7 @@ export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
   });
   printBanner(platform);
   await waitForSignal(platform);
+  logger.flush();
 }
 
 function printBanner(platform: Platform): void {

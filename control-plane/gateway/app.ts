@@ -68,9 +68,11 @@ async function submit(c: Context, options: GatewayOptions, log: Logger): Promise
   const payload = new Uint8Array(await c.req.arrayBuffer());
   checkPayload(contentType, payload);
   const id = randomUUID();
-  await options.store.create(newRecord(api, id));
+  const record = newRecord(api, id);
+  const revision = await options.store.create(record);
   try {
-    await options.queue.publish(api, { id, payload, contentType, headers: forwardedHeaders(c) });
+    const queued = { revision, createdAt: record.createdAt };
+    await options.queue.publish(api, { id, payload, contentType, headers: forwardedHeaders(c), queued });
   } catch (err) {
     await options.store.remove(api, id).catch((cleanup: unknown) => log.error({ err: cleanup, api, id }, "could not remove the record of an unqueued request"));
     throw err;

@@ -17,6 +17,8 @@ import { StoreUnavailableError } from "./errors.ts";
 const H_ID = "Glia-Request-Id";
 const H_CONTENT_TYPE = "Glia-Content-Type";
 const H_HEADERS = "Glia-Headers";
+const H_REVISION = "Glia-Record-Revision";
+const H_CREATED = "Glia-Created-At";
 
 export interface WorkQueueOptions {
   /** How long an unacknowledged delivery is kept before it is redelivered. @default 30 s */
@@ -40,6 +42,8 @@ export interface QueuedRequest {
   headers: Record<string, string>;
   /** 1 on the first delivery, more after a crash or a timeout. */
   deliveryCount: number;
+  /** The `in_queue` record as the gateway wrote it, so the first delivery needs no read. */
+  queued: { createdAt: string; revision: number } | null;
   msg: JsMsg;
 }
 
@@ -49,6 +53,8 @@ export interface Submission {
   payload: Uint8Array;
   contentType: string;
   headers: Record<string, string>;
+  /** The `in_queue` record's creation time and KV revision. */
+  queued: { createdAt: string; revision: number };
 }
 
 /** One JetStream work-queue stream per API and the durable pull consumer its workers share. */
@@ -114,6 +120,8 @@ export class WorkQueue {
     h.set(H_ID, submission.id);
     h.set(H_CONTENT_TYPE, submission.contentType);
     h.set(H_HEADERS, JSON.stringify(submission.headers));
+    h.set(H_REVISION, String(submission.queued.revision));
+    h.set(H_CREATED, submission.queued.createdAt);
     try {
       await this.#js.publish(requestSubject(api), submission.payload, { msgID: submission.id, headers: h });
     } catch (err) {
@@ -178,8 +186,15 @@ export function readRequest(msg: JsMsg): QueuedRequest | null {
     contentType: h.get(H_CONTENT_TYPE),
     headers: parseHeaders(h.get(H_HEADERS)),
     deliveryCount: msg.info.deliveryCount,
+    queued: queuedOf(h),
     msg,
   };
+}
+
+function queuedOf(h: MsgHdrs): QueuedRequest["queued"] {
+  const revision = Number(h.get(H_REVISION));
+  const createdAt = h.get(H_CREATED);
+  return Number.isSafeInteger(revision) && revision > 0 && createdAt ? { revision, createdAt } : null;
 }
 
 function parseHeaders(text: string): Record<string, string> {

@@ -154,8 +154,11 @@ async function stopAll(s: Started, graceMs: number, logger: Logger): Promise<voi
   const closing = s.listener?.close(); // stop accepting first, then wake long polls so they answer
   s.waiters?.close();
   await closing;
+  log.debug("gateway closed");
   await Promise.all(s.workers.map((w) => w.stop(graceMs)));
+  log.debug("workers stopped");
   await Promise.all(s.pools.map((p) => p.stop(5_000)));
+  log.debug("runtimes stopped");
   await s.nc?.drain().catch((err: unknown) => log.warn({ err }, "closing the NATS connection failed"));
   await s.nats?.stop();
   log.info("glia stopped");

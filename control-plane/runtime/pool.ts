@@ -78,8 +78,12 @@ export class RuntimePool {
       const slot = this.#slots.find((s) => s.ready && !s.busy);
       if (slot) return this.#lend(slot);
       await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        signal?.addEventListener("abort", () => resolve(), { once: true });
+        const wake = (): void => {
+          signal?.removeEventListener("abort", wake);
+          resolve();
+        };
+        this.#waiters.push(wake);
+        signal?.addEventListener("abort", wake, { once: true });
       });
     }
   }

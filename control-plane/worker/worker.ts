@@ -4,6 +4,7 @@ import {
   completed,
   failed,
   isFinal,
+  newRecord,
   RecordTooLargeError,
   started,
   type QueuedRequest,
@@ -65,8 +66,12 @@ export class ApiWorker {
   async stop(graceMs: number): Promise<void> {
     this.#stop.abort();
     await Promise.all(this.#loops);
+    this.#log.debug({ inFlight: this.#inFlight.size }, "worker stopped pulling");
+    const grace = new AbortController();
     const drained = Promise.all(this.#inFlight).then(() => true);
-    const done = await Promise.race([drained, sleep(graceMs).then(() => false)]);
+    const expired = sleep(graceMs, false, { signal: grace.signal }).catch(() => false);
+    const done = await Promise.race([drained, expired]);
+    grace.abort();
     if (!done) this.#log.warn({ inFlight: this.#inFlight.size }, "requests still running at shutdown go back to the queue");
   }
 
@@ -115,24 +120,41 @@ export class ApiWorker {
   }
 
   async #process(request: QueuedRequest, lease: RuntimeLease, log: Logger): Promise<void> {
-    const current = await this.#o.store.get(this.#o.api, request.id);
-    if (!current) {
+    const current = await this.#current(request, log);
+    if (!current) return;
+    // The in_progress write and the call overlap: the write is a NATS round trip the handler need not wait for.
+    const call = this.#call(request, lease, log).finally(() => lease.release());
+    const [write, outcome] = await Promise.allSettled([this.#o.store.advance(current, (r) => started(r, request.deliveryCount)), call]);
+    if (write.status === "rejected") throw write.reason;
+    if (outcome.status === "rejected") throw outcome.reason;
+    const running = write.value;
+    if (!running) return void request.msg.ack(); // the request had already ended: a duplicate delivery
+    log.debug("request ran");
+    if (outcome.value === "redeliver") return void request.msg.nak(REDELIVERY_DELAY_MS);
+    await this.#finish(running, outcome.value, log);
+    request.msg.ack();
+  }
+
+  /**
+   * The record to move to `in_progress`. A first delivery carries the gateway's `in_queue` record
+   * (creation time and revision), so it needs no read; a redelivery reads the current one.
+   */
+  async #current(request: QueuedRequest, log: Logger): Promise<StoredRecord | null> {
+    if (request.deliveryCount === 1 && request.queued) {
+      const record = newRecord(this.#o.api, request.id, new Date(request.queued.createdAt));
+      return { record, revision: request.queued.revision };
+    }
+    const stored = await this.#o.store.get(this.#o.api, request.id);
+    if (!stored) {
       log.warn("no record for this request (it was never accepted, or it expired); dropping it");
       request.msg.term();
-      return;
+      return null;
     }
-    if (isFinal(current.record.status)) {
+    if (isFinal(stored.record.status)) {
       request.msg.ack(); // a duplicate delivery of a request that already ended
-      return;
+      return null;
     }
-    const running = await this.#o.store.advance(current, (r) => started(r, request.deliveryCount));
-    if (!running) return void request.msg.ack();
-    log.debug("request started");
-    const outcome = await this.#call(request, lease, log);
-    lease.release();
-    if (outcome === "redeliver") return void request.msg.nak(REDELIVERY_DELAY_MS);
-    await this.#finish(running, outcome, log);
-    request.msg.ack();
+    return stored;
   }
 
   /** Calls the runtime; `"redeliver"` when the runtime died and another delivery is allowed. */

@@ -27,6 +27,7 @@ import asyncio
 import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from cortex_internal.lib.log import logger as cortex_logger
@@ -85,10 +86,11 @@ def check_socket_path(path: Path) -> None:
     """Check that a Unix socket can be created at ``path``.
 
     Args:
-        path: The socket path.
+        path: The socket path (an old socket there is replaced; any other file is not).
 
     Raises:
-        SpecError: The path is too long or its folder does not exist.
+        SpecError: The path is too long, its folder does not exist, or something that is not a
+            socket is in the way.
     """
     size = len(os.fsencode(path))
     if size > MAX_SOCKET_PATH_BYTES:
@@ -98,6 +100,8 @@ def check_socket_path(path: Path) -> None:
         )
     if not path.parent.is_dir():
         raise SpecError(f"--socket {path}: the folder {path.parent} does not exist")
+    if path.exists() and not path.is_socket():
+        raise SpecError(f"--socket {path} already exists and is not a socket; remove it")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         The exit code (see the module docstring).
     """
     args = parse_args(argv)
-    logger = configure_runtime_logging()
+    configure_runtime_logging()
     context: dict[str, object] = {}
     try:
         return _run(args, context)
@@ -119,7 +123,6 @@ def main(argv: list[str] | None = None) -> int:
     except HandlerLoadError as exc:
         return _fail(str(exc), exc.__cause__ or exc, EXIT_LOAD_FAILED, context)
     except Exception as exc:
-        logger.debug("crash", exc_info=True)
         return _fail(f"the runtime failed: {type(exc).__name__}: {exc}", exc, EXIT_CRASH, context)
 
 
@@ -128,6 +131,8 @@ def _fail(message: str, exc: BaseException, code: int, context: dict[str, object
     error = describe_exception(exc).as_dict()
     if isinstance(exc, GliaRuntimeError):  # the runtime's own frames would say nothing useful
         error["traceback"] = ""
+    elif code == EXIT_CRASH:  # a fault of the runtime itself: keep every frame
+        error["traceback"] = "".join(traceback.format_exception(exc))
     logger.error(message, extra={"error": error, "exit_code": code, **context})
     return code
 

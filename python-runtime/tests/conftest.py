@@ -13,8 +13,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 RUNTIME_ROOT = Path(__file__).resolve().parent.parent
+# Keep hypothesis's example database beside the tests, whatever the working directory.
+set_hypothesis_home_dir(RUNTIME_ROOT / ".hypothesis")
 _KEPT_MODULE_ROOTS = tuple(
     str(Path(p).resolve()) + os.sep
     for p in {

@@ -1,4 +1,4 @@
-"""scripts/gen_proto.py: import rewriting, the stamp, and that the generated stubs import cleanly."""
+"""scripts/gen_proto.py: import rewriting, the stamp, and that the stubs import cleanly."""
 
 from __future__ import annotations
 

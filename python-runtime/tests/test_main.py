@@ -8,6 +8,7 @@ import pytest
 from conftest import WriteProject, json_lines, write_spec
 
 from glia_runtime.__main__ import (
+    EXIT_CRASH,
     EXIT_LOAD_FAILED,
     EXIT_USAGE,
     check_socket_path,
@@ -107,6 +108,27 @@ def test_invalid_spec_exits_2_with_one_json_line(tmp_path: Path, capsys) -> None
     assert line["error"]["type"] == "SpecError"
 
 
+def test_an_unexpected_failure_exits_1_with_the_full_traceback(
+    write_project: WriteProject, capsys, monkeypatch
+) -> None:
+    import glia_runtime.__main__ as cli
+
+    def broken_serve(*args: object) -> bool:
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(cli, "serve", broken_serve)
+    project = write_project("class Handler:\n    def handle_async(self):\n        return {}\n")
+    code, lines = run_main(project, write_spec(project.parent / "spec.json"), capsys)
+    assert code == EXIT_CRASH == 1
+    assert [line["message"] for line in lines[:-1]] == ["handler loaded"]
+    line = lines[-1]
+    assert line["level"] == "error"
+    assert line["message"] == "the runtime failed: OSError: disk on fire"
+    assert line["exit_code"] == 1
+    assert "__main__.py" in line["error"]["traceback"]
+    assert "OSError: disk on fire" in line["error"]["traceback"]
+
+
 def test_missing_arguments_exit_2_via_argparse(capsys) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["--socket", "/tmp/x.sock"])
@@ -133,4 +155,7 @@ def test_socket_path_too_long_or_without_folder_is_refused(tmp_path: Path) -> No
         check_socket_path(tmp_path / ("s" * 120))
     with pytest.raises(SpecError, match="does not exist"):
         check_socket_path(tmp_path / "missing" / "rt.sock")
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(SpecError, match="already exists and is not a socket"):
+        check_socket_path(tmp_path / "taken")
     check_socket_path(tmp_path / "rt.sock")

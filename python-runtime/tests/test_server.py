@@ -29,12 +29,19 @@ CLIENT_OPTIONS = grpc_options(64 * 1024 * 1024)
 class Runtime:
     """One ``python -m glia_runtime`` process with a gRPC client for it."""
 
-    def __init__(self, tmp_path: Path, source: str, grace: float | None = None, **spec) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        source: str,
+        grace: float | None = None,
+        socket_path: Path | None = None,
+        **spec,
+    ) -> None:
         self.project = tmp_path / "project"
-        self.project.mkdir()
+        self.project.mkdir(parents=True)
         (self.project / "handler.py").write_text(textwrap.dedent(source))
         (self.project / "values.json").write_text('{"greeting": "hello"}')
-        self.socket = tmp_path / "rt.sock"
+        self.socket = socket_path or tmp_path / "rt.sock"
         self.stdout_path = tmp_path / "stdout.log"
         self.stderr_path = tmp_path / "stderr.log"
         self.signals = tmp_path
@@ -367,6 +374,24 @@ def test_load_failure_exits_3_before_listening(start) -> None:
     )
     assert line["error"]["type"] == "ImportError"
     assert not runtime.socket.exists()
+
+
+def test_a_stale_socket_is_replaced_but_other_files_are_refused(start, tmp_path) -> None:
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(tmp_path / "rt.sock"))
+    stale.close()
+    runtime = start("class Handler:\n    def handle_async(self):\n        return {'ok': 1}\n")
+    runtime.wait_serving()
+    assert json.loads(runtime.handle().result_json) == {"ok": 1}
+    assert runtime.stop() == 0
+    runtime.close()
+
+    (tmp_path / "rt.sock").write_text("a regular file is in the way")
+    second = Runtime(tmp_path / "again", "class Handler:\n    pass\n", socket_path=runtime.socket)
+    assert second.process.wait(timeout=20) == 2
+    [line] = json_lines(second.stderr)
+    assert line["message"].endswith("already exists and is not a socket; remove it")
+    second.close()
 
 
 def test_to_response_sets_exactly_one_outcome() -> None:

@@ -10,13 +10,12 @@ import { Agent, request } from "node:http";
 import { parseArgs } from "node:util";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadProject } from "../../control-plane/config/index.ts";
-import { up } from "../../control-plane/platform/index.ts";
-import { silentLogger } from "../../control-plane/observability/index.ts";
-import { startTestNats } from "../support/nats.ts";
+import { createInterface } from "node:readline";
 
 const { values: args } = parseArgs({
   options: {
@@ -25,6 +24,7 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "20" },
     replicas: { type: "string", default: "1" },
     poll: { type: "string", default: "long" },
+    url: { type: "string" },
   },
 });
 
@@ -82,28 +82,53 @@ async function level(http: Http, endpoint: string, concurrency: number, total: n
   return { concurrency, completed: latencies.length, perSecond: latencies.length / elapsed, p50: q(0.5), p99: q(0.99) };
 }
 
+/** Starts `glia up` on the no-op project as a separate process, as a user would, and waits for its URL. */
+async function startGlia(replicas: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "glia-bench-"));
+  const project = join(dir, "noop");
+  await cp(fileURLToPath(new URL("./noop/", import.meta.url)), project, { recursive: true });
+  const yaml = await readFile(join(project, "cortex.yaml"), "utf8");
+  await writeFile(join(project, "cortex.yaml"), `${yaml}  autoscaling:\n    min_replicas: ${replicas}\n`);
+  const cli = fileURLToPath(new URL("../../control-plane/cli/main.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", cli, "up", project, "--port", "0", "--data-dir", join(dir, "data"), "--log-level", "warn"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const lines = createInterface({ input: child.stderr! });
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.on("line", (line) => {
+      const m = /glia is serving on (\S+)/.exec(line);
+      if (m) resolve(m[1]!);
+      if (line.startsWith("error:")) reject(new Error(line));
+    });
+    child.once("exit", (code) => reject(new Error(`glia up exited with ${code}`)));
+  });
+  return {
+    url,
+    stop: async () => {
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function main(): Promise<void> {
-  const nats = await startTestNats();
-  const dataDir = await mkdtemp(join(tmpdir(), "glia-bench-"));
-  const project = await loadProject(fileURLToPath(new URL("./noop/", import.meta.url)));
-  project.apis[0]!.autoscaling.minReplicas = Number(args.replicas);
-  const platform = await up({ projects: [project], logger: silentLogger(), port: 0, natsUrl: nats.url, dataDir });
-  const endpoint = platform.apis[0]!.endpoint;
+  const glia = args.url ? { url: args.url, stop: async () => {} } : await startGlia(Number(args.replicas));
+  const endpoint = "/noop";
   const longPoll = args.poll === "long";
   try {
     const levels = args.concurrency.split(",").map(Number);
-    const http = client(platform.url, Math.max(...levels));
+    const http = client(glia.url, Math.max(...levels));
     await level(http, endpoint, 8, 300, 10, longPoll); // warm-up
-    console.log(`glia pipeline bench: no-op handler, ${args.replicas} runtime(s), GET ${longPoll ? "long-poll (?wait=10)" : "polling"}, node ${process.version}`);
+    console.log(`glia pipeline bench: no-op handler, ${args.replicas} runtime(s), GET ${longPoll ? "long-poll (?wait=10)" : "polling"}, node ${process.version}, ${cpus().length} cores`);
     console.log("concurrency  completed  req/s    p50 ms  p99 ms");
     for (const c of levels) {
       const r = await level(http, endpoint, c, Number(args.requests), Number(args.seconds), longPoll);
       console.log(`${String(r.concurrency).padEnd(13)}${String(r.completed).padEnd(11)}${r.perSecond.toFixed(0).padEnd(9)}${r.p50.toFixed(2).padEnd(8)}${r.p99.toFixed(2)}`);
     }
   } finally {
-    await platform.stop(2_000);
-    await nats.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await glia.stop();
   }
 }
 
