@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec node --import tsx control-plane/cli/main.ts up examples/hello examples/iris "$@"
+exec node --import tsx control-plane/cli/main.ts up "$PWD/examples/hello" "$PWD/examples/iris" "$@"

@@ -15,7 +15,9 @@ export interface UpFlags {
 /** `glia up [project...]`: serve the projects until Ctrl-C, then drain and stop. */
 export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
   const logger = createLogger({ level: flags.logLevel });
-  const projects = await Promise.all((targets.length ? targets : ["."]).map((t) => loadProject(t)));
+  // `npm run glia -- up ./x` runs in the package folder; INIT_CWD is where the user typed it.
+  const base = process.env["INIT_CWD"] ?? process.cwd();
+  const projects = await Promise.all((targets.length ? targets : ["."]).map((t) => loadProject(resolve(base, t))));
   for (const p of projects) p.warnings.forEach((w) => say(`warning: ${w}`));
   const platform = await up({
     projects,
