@@ -5,7 +5,7 @@ export {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_MAX_DELIVER,
   type QueuedRequest,
-  type RequestPuller,
+  type RequestStream,
   type Submission,
   type WorkQueueOptions,
 } from "./work-queue.ts";

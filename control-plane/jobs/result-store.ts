@@ -98,10 +98,10 @@ export class ResultStore {
    * Calls `onUpdate` with the key and a reader of every record written from now on, until the
    * returned function is called. The record is decoded only if the caller asks for it.
    */
-  async watch(onUpdate: (key: string, read: () => RequestRecord) => void): Promise<() => void> {
+  async watch(onUpdate: (key: string, read: () => StoredRecord) => void): Promise<() => void> {
     const updates = await this.#kv.watch({ include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
     void (async () => {
-      for await (const entry of updates) onUpdate(entry.key, () => entry.json<RequestRecord>());
+      for await (const entry of updates) onUpdate(entry.key, () => ({ record: entry.json<RequestRecord>(), revision: entry.revision }));
     })();
     return () => updates.stop();
   }

@@ -144,16 +144,22 @@ export class WorkQueue {
   }
 
   /**
-   * A puller for the API's requests. Workers pull one request per free runtime, so nothing waits
-   * in a client-side buffer with its ack timer running.
+   * A stream of the API's requests for one runtime slot: at most one request is delivered at a
+   * time, and the next is pulled only after the caller asks for it, so nothing waits in a client
+   * buffer with its ack timer running.
    */
-  async puller(api: string): Promise<RequestPuller> {
+  async pull(api: string): Promise<RequestStream> {
     const consumer = await this.#js.consumers.get(requestStream(api), WORKER_CONSUMER);
+    const messages = await consumer.consume({ max_messages: 1, expires: 5_000 });
     return {
-      next: async (expiresMs: number) => {
-        const msg = await consumer.next({ expires: expiresMs });
-        return msg ? readRequest(msg) ?? rejectForeign(msg) : null;
+      async *[Symbol.asyncIterator]() {
+        for await (const msg of messages) {
+          const request = readRequest(msg);
+          if (request) yield request;
+          else msg.term(); // not one of ours: it cannot be served, so it is removed, not retried
+        }
       },
+      stop: () => messages.stop(),
     };
   }
 
@@ -163,16 +169,9 @@ export class WorkQueue {
   }
 }
 
-/** Pulls one request at a time. */
-export interface RequestPuller {
-  /** The next request, or `null` when none arrived within `expiresMs` (at least 1 s). */
-  next(expiresMs: number): Promise<QueuedRequest | null>;
-}
-
-/** A message on our subject without our headers cannot be served; it is removed, not retried. */
-function rejectForeign(msg: JsMsg): null {
-  msg.term();
-  return null;
+/** Requests delivered one at a time; `stop` ends the iteration. */
+export interface RequestStream extends AsyncIterable<QueuedRequest> {
+  stop(): void;
 }
 
 /** Reads a delivered message into a {@link QueuedRequest}; `null` if it is not one of ours. */

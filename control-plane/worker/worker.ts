@@ -9,7 +9,8 @@ import {
   started,
   type QueuedRequest,
   type RequestError,
-  type RequestPuller,
+  type RequestRecord,
+  type RequestStream,
   type ResultStore,
   type StoredRecord,
   type WorkQueue,
@@ -19,10 +20,14 @@ import { outcomeOf, type Outcome } from "./outcome.ts";
 
 /** Default deadline of one handler call: 1 hour. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 3600_000;
+/**
+ * A request still running after this long is recorded `in_progress`. Shorter ones go straight
+ * from `in_queue` to their final record: one KV write less per request, and no reader could
+ * have seen the difference for more than this long.
+ */
+export const DEFAULT_IN_PROGRESS_DELAY_MS = 50;
 /** Delay before a request whose runtime died is delivered again. */
 const REDELIVERY_DELAY_MS = 1_000;
-/** How long one pull waits for a request before it is renewed. */
-const PULL_EXPIRES_MS = 2_000;
 
 export interface WorkerOptions {
   api: string;
@@ -32,22 +37,30 @@ export interface WorkerOptions {
   logger: Logger;
   /** Deadline of one handler call; past it the runtime is killed and the request fails. @default 1 hour */
   requestTimeoutMs?: number;
+  /** @default {@link DEFAULT_IN_PROGRESS_DELAY_MS} */
+  inProgressDelayMs?: number;
 }
 
 /**
- * Pulls an API's requests and runs each on a free runtime: record `in_progress`, call the runtime,
- * record `completed`/`failed`, then acknowledge. A request whose runtime died is handed back to
- * the queue (not failed) until its last allowed delivery.
+ * Pulls an API's requests and runs each on a free runtime: call the runtime (recording
+ * `in_progress` if it runs past a few milliseconds), record `completed`/`failed`, then acknowledge.
+ * A request whose runtime died is handed back to the queue, not failed, until its last allowed
+ * delivery.
  */
 export class ApiWorker {
   readonly #o: Required<WorkerOptions>;
   readonly #log: Logger;
-  readonly #stop = new AbortController();
+  readonly #streams: RequestStream[] = [];
   readonly #inFlight = new Set<Promise<void>>();
   #loops: Promise<void>[] = [];
+  #stopping = false;
 
   constructor(options: WorkerOptions) {
-    this.#o = { ...options, requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS };
+    this.#o = {
+      ...options,
+      requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      inProgressDelayMs: options.inProgressDelayMs ?? DEFAULT_IN_PROGRESS_DELAY_MS,
+    };
     this.#log = options.logger.child({ module: "worker", api: options.api });
   }
 
@@ -57,16 +70,16 @@ export class ApiWorker {
 
   /** Starts one pull loop per runtime replica. */
   async start(): Promise<void> {
-    const puller = await this.#o.queue.puller(this.#o.api);
-    this.#loops = Array.from({ length: this.#o.pool.size }, () => this.#loop(puller));
+    for (let i = 0; i < this.#o.pool.size; i++) this.#streams.push(await this.#o.queue.pull(this.#o.api));
+    this.#loops = this.#streams.map((stream) => this.#loop(stream));
     this.#log.info({ replicas: this.#o.pool.size }, "worker started");
   }
 
   /** Stops pulling, then waits up to `graceMs` for running requests (after that they are redelivered). */
   async stop(graceMs: number): Promise<void> {
-    this.#stop.abort();
+    this.#stopping = true;
+    this.#streams.forEach((s) => s.stop());
     await Promise.all(this.#loops);
-    this.#log.debug({ inFlight: this.#inFlight.size }, "worker stopped pulling");
     const grace = new AbortController();
     const drained = Promise.all(this.#inFlight).then(() => true);
     const expired = sleep(graceMs, false, { signal: grace.signal }).catch(() => false);
@@ -75,29 +88,21 @@ export class ApiWorker {
     if (!done) this.#log.warn({ inFlight: this.#inFlight.size }, "requests still running at shutdown go back to the queue");
   }
 
-  async #loop(puller: RequestPuller): Promise<void> {
-    const signal = this.#stop.signal;
-    while (!signal.aborted) {
-      const lease = await this.#o.pool.acquire(signal).catch(() => null);
-      if (!lease) return;
-      const request = await puller.next(PULL_EXPIRES_MS).catch((err: unknown) => this.#pullFailed(err));
-      if (!request) {
-        lease.release();
-        continue;
+  /** Takes the next request only once a runtime is free, and the one after once that runtime is free again. */
+  async #loop(stream: RequestStream): Promise<void> {
+    try {
+      for await (const request of stream) {
+        if (this.#stopping) return void request.msg.nak();
+        const lease = await this.#o.pool.acquire();
+        const released = new Promise<void>((resolve) => {
+          const work = this.#run(request, { ...lease, release: () => (lease.release(), resolve()) });
+          this.#track(work.finally(resolve));
+        });
+        await released;
       }
-      if (signal.aborted) {
-        request.msg.nak();
-        lease.release();
-        return;
-      }
-      this.#track(this.#run(request, lease));
+    } catch (err) {
+      if (!this.#stopping) this.#log.error({ err }, "pulling requests failed");
     }
-  }
-
-  async #pullFailed(err: unknown): Promise<null> {
-    if (!this.#stop.signal.aborted) this.#log.warn({ err }, "pulling requests failed; retrying");
-    await sleep(500);
-    return null;
   }
 
   #track(work: Promise<void>): void {
@@ -122,21 +127,27 @@ export class ApiWorker {
   async #process(request: QueuedRequest, lease: RuntimeLease, log: Logger): Promise<void> {
     const current = await this.#current(request, log);
     if (!current) return;
-    // The in_progress write and the call overlap: the write is a NATS round trip the handler need not wait for.
-    const call = this.#call(request, lease, log).finally(() => lease.release());
-    const [write, outcome] = await Promise.allSettled([this.#o.store.advance(current, (r) => started(r, request.deliveryCount)), call]);
-    if (write.status === "rejected") throw write.reason;
-    if (outcome.status === "rejected") throw outcome.reason;
-    const running = write.value;
-    if (!running) return void request.msg.ack(); // the request had already ended: a duplicate delivery
-    log.debug("request ran");
-    if (outcome.value === "redeliver") return void request.msg.nak(REDELIVERY_DELAY_MS);
-    await this.#finish(running, outcome.value, log);
+    const startedAt = new Date();
+    const begin = (r: RequestRecord): RequestRecord =>
+      r.status === "in_progress" && r.attempts === request.deliveryCount ? r : started(r, request.deliveryCount, startedAt);
+    let marking: Promise<StoredRecord | null> | null = null;
+    const timer = setTimeout(() => {
+      marking = this.#o.store.advance(current, begin);
+      marking.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
+    }, this.#o.inProgressDelayMs);
+    const outcome = await this.#call(request, lease, log).finally(() => {
+      clearTimeout(timer);
+      lease.release();
+    });
+    const marked = marking ? await (marking as Promise<StoredRecord | null>) : current;
+    if (!marked) return void request.msg.ack(); // the request had already ended: a duplicate delivery
+    if (outcome === "redeliver") return void request.msg.nak(REDELIVERY_DELAY_MS);
+    await this.#finish(marked, begin, outcome, log);
     request.msg.ack();
   }
 
   /**
-   * The record to move to `in_progress`. A first delivery carries the gateway's `in_queue` record
+   * The record to move forward. A first delivery carries the gateway's `in_queue` record
    * (creation time and revision), so it needs no read; a redelivery reads the current one.
    */
   async #current(request: QueuedRequest, log: Logger): Promise<StoredRecord | null> {
@@ -178,16 +189,17 @@ export class ApiWorker {
     }
   }
 
-  async #finish(running: StoredRecord, outcome: Outcome, log: Logger): Promise<void> {
+  async #finish(current: StoredRecord, begin: (r: RequestRecord) => RequestRecord, outcome: Outcome, log: Logger): Promise<void> {
     if (outcome.kind === "failed") log.info({ error: outcome.error, traceback: outcome.traceback }, "request failed");
     else log.debug("request completed");
+    const end = (r: RequestRecord): RequestRecord => (outcome.kind === "completed" ? completed(begin(r), outcome.result) : failed(begin(r), outcome.error));
     try {
-      await this.#o.store.advance(running, (r) => (outcome.kind === "completed" ? completed(r, outcome.result) : failed(r, outcome.error)));
+      await this.#o.store.advance(current, end);
     } catch (err) {
       if (!(err instanceof RecordTooLargeError)) throw err;
       const error: RequestError = { type: "ResultTooLarge", message: `the result is ${err.bytes} bytes; results may be at most ${err.limit} bytes` };
       log.info({ error }, "request failed");
-      await this.#o.store.advance(running, (r) => failed(r, error));
+      await this.#o.store.advance(current, (r) => failed(begin(r), error));
     }
   }
 }
