@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { loadProject } from "../config/index.ts";
+import { durationToSeconds, loadProject, parseDuration } from "../config/index.ts";
 import { up, type Platform } from "../platform/index.ts";
 import { createLogger } from "../observability/index.ts";
 
@@ -9,6 +9,7 @@ export interface UpFlags {
   natsUrl?: string;
   dataDir?: string;
   requestTimeout: string;
+  resultTtl: string;
   logLevel: string;
 }
 
@@ -26,7 +27,8 @@ export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
     port: parsePort(flags.port),
     natsUrl: flags.natsUrl,
     dataDir: resolve(flags.dataDir ?? resolve(projects[0]!.projectDir, ".glia")),
-    requestTimeoutMs: Number(flags.requestTimeout) * 1000,
+    requestTimeoutMs: seconds("--request-timeout", flags.requestTimeout) * 1000,
+    resultTtlMs: parseTtl(flags.resultTtl),
     onProgress: say,
   });
   printBanner(platform);
@@ -66,6 +68,20 @@ function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${text}`);
   return port;
+}
+
+function seconds(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} must be a positive number of seconds, got ${text}`);
+  return value;
+}
+
+/** `--result-ttl`: a duration like `168h`, `90m`, or whole days like `7d`. */
+function parseTtl(text: string): number {
+  const days = /^(\d+)d$/.exec(text);
+  const nanos = days ? BigInt(days[1]!) * 86_400n * 1_000_000_000n : parseDuration(text);
+  if (nanos === null || nanos < 1_000_000_000n) throw new UsageError(`--result-ttl must be a duration of at least 1s, like 7d, 168h or 30m; got ${text}`);
+  return durationToSeconds(nanos) * 1000;
 }
 
 /** A command line that cannot be carried out as typed. */

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { Logger } from "../observability/index.ts";
@@ -14,7 +13,8 @@ import {
   type WorkQueue,
 } from "../jobs/index.ts";
 import { checkPayload } from "./payload-check.ts";
-import { MethodNotAllowedError, NotFoundError, PayloadError, PayloadTooLargeError, RequestRejectedError } from "./errors.ts";
+import { readBody } from "./body.ts";
+import { MethodNotAllowedError, NotFoundError, PayloadError, RequestRejectedError } from "./errors.ts";
 import type { RouteMatch, RouteTable } from "./routes.ts";
 
 /** Largest body the gateway takes by default when the NATS server allows it: 8 MiB. */
@@ -41,10 +41,11 @@ const DROPPED_HEADERS = new Set(["authorization", "cookie", "connection", "conte
 export function createGatewayApp(options: GatewayOptions): Hono {
   const app = new Hono();
   const log = options.logger.child({ module: "gateway" });
-  app.use("*", cors({ origin: "*", allowMethods: ["GET", "HEAD", "POST", "PUT", "OPTIONS"], exposeHeaders: ["Content-Length", "Content-Range"] }));
+  const allowOrigins = cors({ origin: "*", allowMethods: ["GET", "HEAD", "POST", "PUT", "OPTIONS"], exposeHeaders: ["Content-Length", "Content-Range"] });
+  // CORS headers matter to browsers only, and browsers send Origin; other clients skip the work.
+  app.use("*", (c, next) => (c.req.header("origin") ? allowOrigins(c, next) : next()));
   app.get("/healthz", (c) => c.text("ok"));
-  const limit = bodyLimit({ maxSize: options.maxBodyBytes, onError: () => { throw new PayloadTooLargeError(options.maxBodyBytes); } });
-  app.post("*", limit, (c) => submit(c, options, log));
+  app.post("*", (c) => submit(c, options, log));
   app.get("*", (c) => read(c, options));
   app.all("*", (c) => {
     const match = resolve(options.routes, c.req.path);
@@ -65,7 +66,7 @@ async function submit(c: Context, options: GatewayOptions, log: Logger): Promise
   if (match.kind !== "submit") throw new MethodNotAllowedError("POST", c.req.path, `POST ${match.route.endpoint}`);
   const api = match.route.api;
   const contentType = c.req.header("content-type") ?? "";
-  const payload = new Uint8Array(await c.req.arrayBuffer());
+  const payload = await readBody(c, options.maxBodyBytes);
   checkPayload(contentType, payload);
   const id = randomUUID();
   const record = newRecord(api, id);

@@ -45,7 +45,8 @@ describe("the public view of a record", () => {
     assert.deepEqual(toPublic(failed(started(base, 2), error)), { id: ID, status: "failed", error });
   });
 
-  it("counts attempts", () => {
+  it("counts attempts, never down", () => {
     assert.equal(started(started(base, 1), 2).attempts, 2);
+    assert.equal(started(started(base, 2), 1).attempts, 2, "a late write from the first delivery");
   });
 });

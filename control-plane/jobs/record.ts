@@ -44,8 +44,9 @@ export function newRecord(api: string, id: string, now: Date = new Date()): Requ
   return { id, api, status: "in_queue", createdAt: now.toISOString(), attempts: 0 };
 }
 
+/** Attempts only count up: a late write from an earlier delivery does not lower them. */
 export function started(record: RequestRecord, attempt: number, now: Date = new Date()): RequestRecord {
-  return { ...record, status: "in_progress", startedAt: now.toISOString(), attempts: attempt };
+  return { ...record, status: "in_progress", startedAt: now.toISOString(), attempts: Math.max(record.attempts, attempt) };
 }
 
 export function completed(record: RequestRecord, result: Record<string, unknown>, now: Date = new Date()): RequestRecord {

@@ -1,5 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { jetstream, StorageType } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
 import { Kvm, KvWatchInclude, type KV, type KvEntry } from "@nats-io/kv";
 import { RESULTS_BUCKET, recordKey } from "./names.ts";
 import { canTransition, type RequestRecord } from "./record.ts";
@@ -43,12 +44,12 @@ export class ResultStore {
       storage: StorageType.File,
       replicas: options.replicas ?? 1,
     });
-    const status = await kv.status();
-    if (status.ttl !== ttl) {
-      throw new StoreUnavailableError(
-        `the KV bucket ${RESULTS_BUCKET} exists with a max age of ${status.ttl} ms, not ${ttl} ms; ` +
-          `delete the bucket or start glia with the same result TTL`,
-      );
+    if ((await kv.status()).ttl !== ttl) {
+      // The bucket was made with another TTL: apply the one asked for now (it applies to all records).
+      const jsm = await jetstreamManager(nc);
+      const stream = `KV_${RESULTS_BUCKET}`;
+      const { config } = await jsm.streams.info(stream);
+      await jsm.streams.update(stream, { ...config, max_age: nanos(ttl) });
     }
     return new ResultStore(kv, nc.info!.max_payload - FRAME_MARGIN);
   }

@@ -25,6 +25,8 @@ export interface UpOptions {
   resultTtlMs?: number;
   /** Deadline of one handler call. */
   requestTimeoutMs?: number;
+  /** How long a delivery may go unacknowledged before JetStream hands it out again; running requests renew it. @default 30 s */
+  ackWaitMs?: number;
   /** Largest accepted body; capped by the NATS server's max_payload. @default 8 MiB */
   maxBodyBytes?: number;
   /** Lines of progress while environments are built and processes start. */
@@ -80,7 +82,7 @@ async function startAll(options: UpOptions, specs: Spec[], envs: Map<string, str
     throw new NatsStartError(`could not connect to NATS at ${natsUrl}: ${err.message}`, { cause: err });
   });
   const store = await ResultStore.open(s.nc, { ttlMs: options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS });
-  const queue = await WorkQueue.open(s.nc, { maxAgeMs: options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS });
+  const queue = await WorkQueue.open(s.nc, { maxAgeMs: options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS, ackWaitMs: options.ackWaitMs });
   const pools = new Map<string, RuntimePool>();
   await Promise.all(specs.map(async ({ spec, projectDir }) => {
     await queue.ensure(spec.name);

@@ -19,6 +19,7 @@ export interface TestPlatform extends AsyncDisposable {
 export interface TestPlatformOptions {
   requestTimeoutMs?: number;
   maxBodyBytes?: number;
+  ackWaitMs?: number;
 }
 
 /** Logs go nowhere unless GLIA_TEST_LOG=debug|info is set, for reading a failing run. */
