@@ -96,6 +96,22 @@ describe("the async pipeline on the real stack", { timeout: 180_000 }, () => {
     assert.equal(await queue.queuedTotal("echo"), before, "a refused request must not be queued");
   });
 
+  it("refuses a chunked body (no Content-Length) as soon as it passes the limit", async () => {
+    const before = await queue.queuedTotal("echo");
+    const chunk = new Uint8Array(16 * 1024);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 8) controller.enqueue(chunk); // 128 KiB in all, twice the limit
+        else controller.close();
+      },
+    });
+    const res = await fetch(echo, { method: "POST", body, headers: { "content-type": "application/octet-stream" }, duplex: "half" } as RequestInit);
+    assert.equal(res.status, 413);
+    assert.match(((await res.json()) as { error: string }).error, /limit of 65536 bytes/);
+    assert.equal(await queue.queuedTotal("echo"), before);
+  });
+
   it("serves health checks", async () => {
     assert.equal((await get(`${stack.platform.url}/healthz`)).status, 200);
     assert.equal((await get(`${echo}/healthz`)).status, 200);

@@ -114,6 +114,7 @@ function forwardedHeaders(c: Context): Record<string, string> {
 
 function onError(err: Error, c: Context, log: Logger): Response {
   if (err instanceof RequestRejectedError) {
+    if (err.status === 413) c.header("Connection", "close"); // the rest of the body is not read
     log.info({ status: err.status, code: err.code, path: c.req.path, method: c.req.method }, err.message);
     return c.json({ error: err.message, code: err.code }, err.status);
   }

@@ -15,18 +15,30 @@ export async function readBody(c: Context, limit: number): Promise<Uint8Array> {
   return incoming ? readIncoming(incoming, limit) : readWeb(c, limit);
 }
 
-async function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of incoming as AsyncIterable<Buffer>) {
-    size += chunk.byteLength;
-    if (size > limit) {
-      incoming.destroy();
-      throw new PayloadTooLargeError(limit);
-    }
-    chunks.push(chunk);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      incoming.off("data", onData).off("end", onEnd).off("error", onError);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.byteLength;
+      if (size <= limit) return void chunks.push(chunk);
+      done();
+      incoming.pause(); // stop reading; the 413 goes out with Connection: close
+      reject(new PayloadTooLargeError(limit));
+    };
+    const onEnd = (): void => {
+      done();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error): void => {
+      done();
+      reject(err);
+    };
+    incoming.on("data", onData).on("end", onEnd).on("error", onError);
+  });
 }
 
 async function readWeb(c: Context, limit: number): Promise<Uint8Array> {

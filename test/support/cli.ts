@@ -1,0 +1,46 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+export const CLI = fileURLToPath(new URL("../../control-plane/cli/main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** Everything printed on stderr so far. */
+  stderr: string[];
+  /** Resolves with the first stderr line matching `pattern`; rejects if the process exits first. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+/** Runs `glia <args>` as a user would, from the repository root. */
+export function runCli(args: string[]): RunningCli {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, INIT_CWD: ROOT } });
+  const stderr: string[] = [];
+  const listeners = new Set<(line: string) => void>();
+  createInterface({ input: child.stderr! }).on("line", (line) => {
+    stderr.push(line);
+    listeners.forEach((l) => l(line));
+  });
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  const waitForLine = (pattern: RegExp, timeoutMs = 120_000): Promise<RegExpExecArray> =>
+    new Promise((resolve, reject) => {
+      const seen = stderr.map((l) => pattern.exec(l)).find(Boolean);
+      if (seen) return resolve(seen);
+      const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${stderr.join("\n")}`)), timeoutMs);
+      const listener = (line: string): void => {
+        const m = pattern.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          listeners.delete(listener);
+          resolve(m);
+        }
+      };
+      listeners.add(listener);
+      void exited.then((code) => reject(new Error(`glia exited with ${code} before printing ${pattern}:\n${stderr.join("\n")}`)));
+    });
+  return { child, stderr, waitForLine, exited };
+}
