@@ -99,7 +99,8 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
         self._pending = 0  # calls queued for or running on the handler thread
         self._idle = asyncio.Event()
         self._idle.set()
-        self._abandoned = asyncio.Event()
+        self._abandoned = False
+        self._open: set[asyncio.Future[Outcome | None]] = set()  # Handle calls awaiting the thread
 
     def set_serving(self) -> None:
         """Report SERVING from now on."""
@@ -127,17 +128,17 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
     async def _execute(self, request: runtime_pb2.HandleRequest) -> Outcome | str:
         """Run ``request`` on the handler thread; a str says why it was given up."""
         work = asyncio.wrap_future(self._submit(request))
-        abandon = asyncio.ensure_future(self._abandoned.wait())
+        self._open.add(work)
         try:
-            await asyncio.wait({work, abandon}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            abandon.cancel()
-            # A call not started yet is dropped; a running one cannot be interrupted, so
-            # its result is discarded (the client cancelled or the grace period is over).
-            work.cancel()
-        if work.cancelled():
+            # A client cancelling the call cancels this await, and with it a call not started
+            # yet; a running one cannot be interrupted, so its result is discarded.
+            outcome = await work
+        except asyncio.CancelledError:
+            if not self._abandoned:
+                raise
             return "the runtime stopped before the handler finished (grace period over)"
-        outcome = work.result()
+        finally:
+            self._open.discard(work)
         if outcome is None:
             return "the runtime is stopping; the request was not started"
         return outcome
@@ -160,19 +161,16 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
         """Runs on the handler thread; None means the runtime stopped before it began."""
         if self._stopping:
             return None
+        debug = self._logger.isEnabledFor(logging.DEBUG)  # skip building log fields per request
         fields = {"request_id": request.request_id, "attempt": request.attempt}
-        self._logger.debug(
-            "request started",
-            extra={
-                **fields,
-                "content_type": request.content_type,
-                "payload_bytes": len(request.payload),
-            },
-        )
+        if debug:
+            started = {"content_type": request.content_type, "payload_bytes": len(request.payload)}
+            self._logger.debug("request started", extra={**fields, **started})
         outcome = self._invoker.invoke(request.payload, request.content_type, request.request_id)
         fields["handler_seconds"] = round(outcome.handler_seconds, 6)
         if outcome.failure is None:
-            self._logger.debug("request completed", extra=fields)
+            if debug:
+                self._logger.debug("request completed", extra=fields)
         else:
             error = {"type": outcome.failure.type, "message": outcome.failure.message}
             self._logger.info("request failed", extra={**fields, "error": error})
@@ -212,7 +210,9 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
             wait.cancel()
         if self._idle.is_set():
             return True
-        self._abandoned.set()  # open Handle calls answer UNAVAILABLE now
+        self._abandoned = True  # open Handle calls answer UNAVAILABLE now
+        for work in list(self._open):
+            work.cancel()
         return False
 
 
