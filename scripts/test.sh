@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
+bash scripts/check.sh || { echo "test: npm run check failed (npm run fix repairs formatting)" >&2; exit 1; }
 
 mapfile -t files < <(find control-plane test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 node --import tsx --test --test-timeout=300000 --test-concurrency=1 "${files[@]}"

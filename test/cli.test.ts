@@ -17,7 +17,10 @@ describe("glia up, as a user runs it", { timeout: 180_000 }, () => {
       const cli = runCli(["up", `${FIXTURES}echo-payloads`, "--port", "0", "--data-dir", data]);
       started.push(cli);
       const [, url] = await cli.waitForLine(/^ {2}echo \(1 runtime\): (http:\/\/127\.0\.0\.1:\d+\/echo)$/);
-      assert.ok(cli.stderr.some((l) => l.includes(`curl ${url} -X POST -H "Content-Type: application/json"`)), cli.stderr.join("\n"));
+      assert.ok(
+        cli.stderr.some((l) => l.includes(`curl ${url} -X POST -H "Content-Type: application/json"`)),
+        cli.stderr.join("\n"),
+      );
       const id = await submit(url!, "hello world", "text/plain");
       const done = await get(`${url}/${id}?wait=20`);
       assert.equal(done.body["status"], "completed", JSON.stringify(done.body));

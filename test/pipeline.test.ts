@@ -26,7 +26,10 @@ describe("the async pipeline on the real stack", { timeout: 180_000 }, () => {
     assert.deepEqual(Object.keys(res.body), ["id"]);
     const early = await get(`${echo}/${id}`);
     assert.equal(early.status, 200);
-    assert.ok(["in_queue", "in_progress", "completed"].includes(String(early.body["status"])), JSON.stringify(early.body));
+    assert.ok(
+      ["in_queue", "in_progress", "completed"].includes(String(early.body["status"])),
+      JSON.stringify(early.body),
+    );
     const done = await waitFor(echo, id, isFinal);
     assert.equal(done.body["status"], "completed", JSON.stringify(done.body));
     const result = done.body["result"] as Record<string, unknown>;
@@ -51,7 +54,11 @@ describe("the async pipeline on the real stack", { timeout: 180_000 }, () => {
     const bytes = Buffer.from([0x80, 0x04, 0x95, 0x00, 0xff, 0x0a]);
     for (const type of ["application/octet-stream", "image/png", undefined]) {
       const done = await waitFor(echo, await submit(echo, bytes, type), isFinal);
-      assert.deepEqual(pick(done.body["result"], "type", "payload"), { type: "bytes", payload: bytes.toString("base64") }, `content type ${type}`);
+      assert.deepEqual(
+        pick(done.body["result"], "type", "payload"),
+        { type: "bytes", payload: bytes.toString("base64") },
+        `content type ${type}`,
+      );
     }
   });
 
@@ -62,7 +69,11 @@ describe("the async pipeline on the real stack", { timeout: 180_000 }, () => {
 
   it("ends a raising handler's request `failed` with the exception's type and message", async () => {
     const raises = stack.url("raises");
-    const done = await waitFor(raises, await submit(raises, JSON.stringify({ item: "x" }), "application/json"), isFinal);
+    const done = await waitFor(
+      raises,
+      await submit(raises, JSON.stringify({ item: "x" }), "application/json"),
+      isFinal,
+    );
     assert.equal(done.body["status"], "failed");
     assert.deepEqual(done.body["error"], { type: "ValueError", message: "cannot handle 'x'" });
     assert.equal(done.body["result"], undefined);
@@ -72,7 +83,13 @@ describe("the async pipeline on the real stack", { timeout: 180_000 }, () => {
   });
 
   it("answers 404 with a JSON error for unknown ids and unknown APIs", async () => {
-    for (const url of [`${echo}/00000000-0000-4000-8000-000000000000`, `${echo}/not-an-id`, `${echo}/*`, `${stack.platform.url}/nope`, `${stack.platform.url}/nope/x`]) {
+    for (const url of [
+      `${echo}/00000000-0000-4000-8000-000000000000`,
+      `${echo}/not-an-id`,
+      `${echo}/*`,
+      `${stack.platform.url}/nope`,
+      `${stack.platform.url}/nope/x`,
+    ]) {
       const res = await get(url);
       assert.equal(res.status, 404, url);
       assert.equal(typeof res.body["error"], "string", url);
@@ -102,11 +119,17 @@ describe("the async pipeline on the real stack", { timeout: 180_000 }, () => {
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
-        if (sent++ < 8) controller.enqueue(chunk); // 128 KiB in all, twice the limit
+        if (sent++ < 8)
+          controller.enqueue(chunk); // 128 KiB in all, twice the limit
         else controller.close();
       },
     });
-    const res = await fetch(echo, { method: "POST", body, headers: { "content-type": "application/octet-stream" }, duplex: "half" } as RequestInit);
+    const res = await fetch(echo, {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/octet-stream" },
+      duplex: "half",
+    } as RequestInit);
     assert.equal(res.status, 413);
     assert.match(((await res.json()) as { error: string }).error, /limit of 65536 bytes/);
     assert.equal(await queue.queuedTotal("echo"), before);

@@ -17,7 +17,12 @@ program
   .option("--data-dir <dir>", "where the started NATS server keeps its data (default: <project>/.glia)")
   .option("--request-timeout <seconds>", "deadline of one handler call", "3600")
   .option("--result-ttl <duration>", "how long request records and results are kept (e.g. 7d, 168h)", "7d")
-  .addOption(new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]).default("info").env("GLIA_LOG_LEVEL"))
+  .addOption(
+    new Option("--log-level <level>", "log level")
+      .choices(["debug", "info", "warn", "error"])
+      .default("info")
+      .env("GLIA_LOG_LEVEL"),
+  )
   .action(runUp);
 
 try {

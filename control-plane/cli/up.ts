@@ -66,13 +66,15 @@ function waitForSignal(platform: Platform): Promise<void> {
 
 function parsePort(text: string): number {
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${text}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port must be a whole number from 0 to 65535, got ${text}`);
   return port;
 }
 
 function seconds(flag: string, text: string): number {
   const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} must be a positive number of seconds, got ${text}`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new UsageError(`${flag} must be a positive number of seconds, got ${text}`);
   return value;
 }
 
@@ -80,7 +82,8 @@ function seconds(flag: string, text: string): number {
 function parseTtl(text: string): number {
   const days = /^(\d+)d$/.exec(text);
   const nanos = days ? BigInt(days[1]!) * 86_400n * 1_000_000_000n : parseDuration(text);
-  if (nanos === null || nanos < 1_000_000_000n) throw new UsageError(`--result-ttl must be a duration of at least 1s, like 7d, 168h or 30m; got ${text}`);
+  if (nanos === null || nanos < 1_000_000_000n)
+    throw new UsageError(`--result-ttl must be a duration of at least 1s, like 7d, 168h or 30m; got ${text}`);
   return durationToSeconds(nanos) * 1000;
 }
 

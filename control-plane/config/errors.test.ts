@@ -18,7 +18,10 @@ describe("formatIssue", () => {
   });
 
   test("leaves out an unknown API and an empty path", T, () => {
-    assert.equal(formatIssue(issue({ api: null, path: "[0].name", message: "must be defined" })), "cortex.yaml: [0].name: must be defined");
+    assert.equal(
+      formatIssue(issue({ api: null, path: "[0].name", message: "must be defined" })),
+      "cortex.yaml: [0].name: must be defined",
+    );
     assert.equal(formatIssue(issue({ api: null, path: "", message: "m" })), "cortex.yaml: m");
   });
 });

@@ -12,7 +12,7 @@ const T = { timeout: 10_000 };
 async function loadError(target: string): Promise<ConfigError> {
   const error: unknown = await loadProject(target).then(
     () => null,
-    (thrown: unknown) => thrown
+    (thrown: unknown) => thrown,
   );
   assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
   return error;
@@ -26,12 +26,18 @@ describe("loadProject", () => {
     const project = await loadProject(dir);
     assert.equal(project.configFile, join(dir, "cortex.yaml"));
     assert.equal(project.projectDir, dir);
-    assert.deepEqual(project.apis.map((api) => api.name), ["iris"]);
+    assert.deepEqual(
+      project.apis.map((api) => api.name),
+      ["iris"],
+    );
     assert.deepEqual(project.warnings, []);
   });
 
   test("reads a named .yml file; its directory is the project", T, async () => {
-    const dir = makeProject({ "deploy/apis.yml": [{ ...BASE_API, handler: { type: "python", path: "h.py" } }], "deploy/h.py": "" });
+    const dir = makeProject({
+      "deploy/apis.yml": [{ ...BASE_API, handler: { type: "python", path: "h.py" } }],
+      "deploy/h.py": "",
+    });
     const project = await loadProject(join(dir, "deploy", "apis.yml"));
     assert.equal(project.projectDir, join(dir, "deploy"));
     assert.equal(project.apis[0]?.handler.path, "h.py");
@@ -59,7 +65,10 @@ describe("loadProject", () => {
   test("refuses a file that is not .yaml or .yml", T, async () => {
     const file = join(makeProject(), "handler.py");
     const error = await loadError(file);
-    assert.equal(error.message, `${file}: expected a .yaml or .yml file, or a project directory containing cortex.yaml`);
+    assert.equal(
+      error.message,
+      `${file}: expected a .yaml or .yml file, or a project directory containing cortex.yaml`,
+    );
   });
 
   test("reports YAML syntax errors with line and column", T, async () => {
@@ -73,7 +82,10 @@ describe("loadProject", () => {
   test("reports repeated keys as YAML errors", T, async () => {
     const dir = makeProject({ "cortex.yaml": "- name: iris\n  name: iris2\n" });
     const error = await loadError(dir);
-    assert.equal(error.message, `${join(dir, "cortex.yaml")}: invalid yaml: Map keys must be unique (line 2, column 3)`);
+    assert.equal(
+      error.message,
+      `${join(dir, "cortex.yaml")}: invalid yaml: Map keys must be unique (line 2, column 3)`,
+    );
   });
 
   test("reports an empty file as having no APIs", T, async () => {
@@ -86,6 +98,8 @@ describe("loadProject", () => {
     const dir = makeProject();
     writeFileSync(join(dir, "cortex.yaml"), stringify([{ ...BASE_API, kind: "TaskAPI" }]));
     const error = await loadError(relative(process.cwd(), dir));
-    assert.ok(error.message.startsWith(`${join(relative(process.cwd(), dir), "cortex.yaml")}: iris (AsyncAPI): kind: `));
+    assert.ok(
+      error.message.startsWith(`${join(relative(process.cwd(), dir), "cortex.yaml")}: iris (AsyncAPI): kind: `),
+    );
   });
 });

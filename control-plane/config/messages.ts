@@ -24,8 +24,7 @@ const CONFIG_DIRECTORY = "the directory containing your API configuration file";
 
 export const MUST_BE_DEFINED = "must be defined";
 export const CANNOT_BE_EMPTY = "cannot be empty";
-export const NOT_A_LIST_OF_MAPS =
-  "cortex YAML configuration files must contain a list of maps (one map per API)";
+export const NOT_A_LIST_OF_MAPS = "cortex YAML configuration files must contain a list of maps (one map per API)";
 export const NO_APIS = "at least one API must be configured";
 export const ONNX_REPLACED =
   "the onnx handler type has been replaced by the python handler type; " +
@@ -42,17 +41,14 @@ export const greaterThan = (value: unknown, bound: unknown): string =>
   `${show(value)} must be greater than ${show(bound)}`;
 export const greaterThanOrEqual = (value: unknown, bound: unknown): string =>
   `${show(value)} must be greater than or equal to ${show(bound)}`;
-export const lessThan = (value: unknown, bound: unknown): string =>
-  `${show(value)} must be less than ${show(bound)}`;
+export const lessThan = (value: unknown, bound: unknown): string => `${show(value)} must be less than ${show(bound)}`;
 export const lessThanOrEqual = (value: unknown, bound: unknown): string =>
   `${show(value)} must be less than or equal to ${show(bound)}`;
 export const notMultiple = (value: unknown, multiple: unknown): string =>
   `${show(value)} is not a multiple of ${show(multiple)}`;
-export const tooLong = (value: string, max: number): string =>
-  `${show(value)} must be no more than ${max} characters`;
+export const tooLong = (value: string, max: number): string => `${show(value)} must be no more than ${max} characters`;
 export const duplicated = (value: unknown): string => `${show(value)} is duplicated`;
-export const notSupportedForKind = (key: string): string =>
-  `${key} key is not supported for AsyncAPI kind`;
+export const notSupportedForKind = (key: string): string => `${key} key is not supported for AsyncAPI kind`;
 export const notSupportedByHandlerType = (key: string, type: string): string =>
   `${key} is not a supported field for the ${type} handler type`;
 export const mustBeDefinedForHandlerType = (key: string, type: string): string =>

@@ -4,7 +4,8 @@ import { canonicalEndpoint } from "./resolve-api.ts";
 import { checkCase, removeProjects, type InvalidCase } from "./test-project.ts";
 
 const T = { timeout: 10_000 };
-const DNS = "must contain only lower case letters, numbers, and dashes, start with a letter, and cannot end with a dash";
+const DNS =
+  "must contain only lower case letters, numbers, and dashes, start with a letter, and cannot end with a dash";
 const OTHER_KIND = (kind: string): string =>
   `glia serves AsyncAPI; \`kind: ${kind}\` is not supported (use \`kind: AsyncAPI\` with a handler that implements \`handle_async\`)`;
 
@@ -42,7 +43,11 @@ const INVALID: InvalidCase[] = [
     api: { predictor: { type: "python" } },
     issues: [["predictor", "key `predictor` is not supported (it was renamed to `handler`)"]],
   },
-  { title: "unknown handler key", api: { handler: { file: "x" } }, issues: [["handler.file", "key `file` is not supported"]] },
+  {
+    title: "unknown handler key",
+    api: { handler: { file: "x" } },
+    issues: [["handler.file", "key `file` is not supported"]],
+  },
   {
     title: "unknown networking key",
     api: { networking: { api_gateway: "none" } },
@@ -73,7 +78,11 @@ const INVALID: InvalidCase[] = [
     api: { networking: { endpoint: 5 } },
     issues: [["networking.endpoint", "5: invalid type (expected string)"]],
   },
-  { title: "networking not a map", api: { networking: "x" }, issues: [["networking", "`x`: invalid type (expected map)"]] },
+  {
+    title: "networking not a map",
+    api: { networking: "x" },
+    issues: [["networking", "`x`: invalid type (expected map)"]],
+  },
 ];
 
 describe("invalid name, kind and networking", () => {

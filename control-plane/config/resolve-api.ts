@@ -86,11 +86,7 @@ function kindMessage(kind: string): string {
 }
 
 /** The canonical endpoint (`/<name>` by default); null when invalid (reported). */
-function resolveEndpoint(
-  scope: Scope,
-  value: string | undefined,
-  name: string | null
-): string | null {
+function resolveEndpoint(scope: Scope, value: string | undefined, name: string | null): string | null {
   if (value === undefined) return name === null ? null : `/${name}`;
   const message = endpointProblem(value);
   if (message === null) return canonicalEndpoint(value);

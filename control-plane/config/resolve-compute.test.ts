@@ -1,35 +1,61 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { loadProject } from "./load.ts";
-import {
-  checkCase,
-  makeProject,
-  removeProjects,
-  withApi,
-  type InvalidCase,
-} from "./test-project.ts";
+import { checkCase, makeProject, removeProjects, withApi, type InvalidCase } from "./test-project.ts";
 
 const T = { timeout: 10_000 };
 
 const INVALID: InvalidCase[] = [
-  { title: "cpu below 20m", api: { compute: { cpu: "10m" } }, issues: [["compute.cpu", "`10m` must be greater than or equal to `20m`"]] },
-  { title: "cpu number below 20m", api: { compute: { cpu: 0.01 } }, issues: [["compute.cpu", "`0.01` must be greater than or equal to `20m`"]] },
+  {
+    title: "cpu below 20m",
+    api: { compute: { cpu: "10m" } },
+    issues: [["compute.cpu", "`10m` must be greater than or equal to `20m`"]],
+  },
+  {
+    title: "cpu number below 20m",
+    api: { compute: { cpu: 0.01 } },
+    issues: [["compute.cpu", "`0.01` must be greater than or equal to `20m`"]],
+  },
   {
     title: "cpu not a quantity",
     api: { compute: { cpu: "two" } },
     issues: [["compute.cpu", "`two`: invalid quantity, some valid examples are 1, 200m, 500Mi, 2G"]],
   },
-  { title: "cpu a boolean", api: { compute: { cpu: true } }, issues: [["compute.cpu", "`true`: invalid type (expected string or number)"]] },
-  { title: "mem below 20Mi", api: { compute: { mem: "10Mi" } }, issues: [["compute.mem", "`10Mi` must be greater than or equal to `20Mi`"]] },
-  { title: "gpu negative", api: { compute: { gpu: -1 } }, issues: [["compute.gpu", "-1 must be greater than or equal to 0"]] },
-  { title: "gpu fractional", api: { compute: { gpu: 0.5 } }, issues: [["compute.gpu", "0.5: invalid type (expected integer)"]] },
-  { title: "inf negative", api: { compute: { inf: -1 } }, issues: [["compute.inf", "-1 must be greater than or equal to 0"]] },
+  {
+    title: "cpu a boolean",
+    api: { compute: { cpu: true } },
+    issues: [["compute.cpu", "`true`: invalid type (expected string or number)"]],
+  },
+  {
+    title: "mem below 20Mi",
+    api: { compute: { mem: "10Mi" } },
+    issues: [["compute.mem", "`10Mi` must be greater than or equal to `20Mi`"]],
+  },
+  {
+    title: "gpu negative",
+    api: { compute: { gpu: -1 } },
+    issues: [["compute.gpu", "-1 must be greater than or equal to 0"]],
+  },
+  {
+    title: "gpu fractional",
+    api: { compute: { gpu: 0.5 } },
+    issues: [["compute.gpu", "0.5: invalid type (expected integer)"]],
+  },
+  {
+    title: "inf negative",
+    api: { compute: { inf: -1 } },
+    issues: [["compute.inf", "-1 must be greater than or equal to 0"]],
+  },
   {
     title: "more than one inf",
     api: { compute: { inf: 2 } },
     issues: [["compute.inf", "cannot request 2 Infs (currently only 1 Inf can be used per API replica)"]],
   },
-  { title: "gpu and inf", api: { compute: { gpu: 1, inf: 1 } }, issues: [["compute", "gpu and inf resources cannot be used together"]] },
+  {
+    title: "gpu and inf",
+    api: { compute: { gpu: 1, inf: 1 } },
+    issues: [["compute", "gpu and inf resources cannot be used together"]],
+  },
   {
     title: "node group with a space",
     api: { compute: { node_groups: ["cpu", "gpu spot"] } },
@@ -45,7 +71,11 @@ const INVALID: InvalidCase[] = [
     api: { compute: { node_groups: "cpu" } },
     issues: [["compute.node_groups", "`cpu`: invalid type (expected list)"]],
   },
-  { title: "unknown compute key", api: { compute: { memory: "1Gi" } }, issues: [["compute.memory", "key `memory` is not supported"]] },
+  {
+    title: "unknown compute key",
+    api: { compute: { memory: "1Gi" } },
+    issues: [["compute.memory", "key `memory` is not supported"]],
+  },
   {
     title: "shm_size above mem",
     api: { handler: { shm_size: "2Gi" }, compute: { mem: "1Gi" } },

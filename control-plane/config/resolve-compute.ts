@@ -36,7 +36,7 @@ function quantityField(
   path: string,
   value: string | number | null | undefined,
   fallback: string | null,
-  minimum: string
+  minimum: string,
 ): string | null {
   if (value === undefined) return fallback;
   if (value === null) return null;
@@ -49,10 +49,7 @@ function checkAccelerators(scope: Scope, gpu: number | undefined, inf: number | 
     scope.report("compute", GPU_AND_INF);
   }
   if (inf !== undefined && inf > 1) {
-    scope.report(
-      "compute.inf",
-      `cannot request ${inf} Infs (currently only 1 Inf can be used per API replica)`
-    );
+    scope.report("compute.inf", `cannot request ${inf} Infs (currently only 1 Inf can be used per API replica)`);
   }
 }
 
@@ -69,17 +66,10 @@ function nodeGroups(scope: Scope, value: string[] | null | undefined): string[] 
 }
 
 /** `handler.shm_size` may not exceed `compute.mem` when both are set. */
-export function checkShmSize(
-  scope: Scope,
-  handler: ResolvedHandler,
-  compute: ResolvedCompute
-): void {
+export function checkShmSize(scope: Scope, handler: ResolvedHandler, compute: ResolvedCompute): void {
   if (handler.shmSize === null || compute.mem === null) return;
   const shm = parseQuantity(handler.shmSize);
   const mem = parseQuantity(compute.mem);
   if (shm === null || mem === null || compareQuantities(shm, mem) <= 0) return;
-  scope.report(
-    "handler.shm_size",
-    `handler.shm_size (${handler.shmSize}) cannot exceed compute.mem (${compute.mem})`
-  );
+  scope.report("handler.shm_size", `handler.shm_size (${handler.shmSize}) cannot exceed compute.mem (${compute.mem})`);
 }

@@ -29,11 +29,7 @@ export function resolveDependencies(scope: Scope, raw: RawDependencies): Resolve
   return resolved;
 }
 
-function dependencyPath(
-  scope: Scope,
-  kind: keyof ResolvedDependencies,
-  value: string | undefined
-): string {
+function dependencyPath(scope: Scope, kind: keyof ResolvedDependencies, value: string | undefined): string {
   const fallback = DEFAULT_DEPENDENCIES[kind];
   const path = `handler.dependencies.${kind}`;
   const relative = value === undefined ? fallback : projectRelative(scope, path, value);
@@ -49,6 +45,6 @@ function warnConda(scope: Scope, files: ResolvedDependencies): void {
   scope.warn(
     "handler.dependencies.conda",
     `${files.conda} is present but glia does not run conda, so its packages will not be ` +
-      `installed; move them to ${files.pip} (pip)`
+      `installed; move them to ${files.pip} (pip)`,
   );
 }

@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { loadProject } from "./load.ts";
-import {
-  checkCase,
-  makeProject,
-  removeProjects,
-  withApi,
-  type InvalidCase,
-} from "./test-project.ts";
+import { checkCase, makeProject, removeProjects, withApi, type InvalidCase } from "./test-project.ts";
 
 const T = { timeout: 10_000 };
 const ONNX =
@@ -21,7 +15,11 @@ const tf = (models: unknown): Record<string, unknown> => ({ handler: { type: "te
 const INVALID: InvalidCase[] = [
   { title: "handler missing", api: { handler: undefined }, issues: [["handler", "must be defined"]] },
   { title: "handler null", api: { handler: null }, issues: [["handler", "must be defined"]] },
-  { title: "handler not a map", api: { handler: "handler.py" }, issues: [["handler", "`handler.py`: invalid type (expected map)"]] },
+  {
+    title: "handler not a map",
+    api: { handler: "handler.py" },
+    issues: [["handler", "`handler.py`: invalid type (expected map)"]],
+  },
   { title: "type missing", api: { handler: { type: undefined } }, issues: [["handler.type", "must be defined"]] },
   { title: "type onnx", api: { handler: { type: "onnx" } }, issues: [["handler.type", ONNX]] },
   {
@@ -37,24 +35,52 @@ const INVALID: InvalidCase[] = [
     files: { "handler.txt": "" },
     issues: [["handler.path", "`handler.txt` must end with `.py` or `.pickle`"]],
   },
-  { title: "path missing on disk", api: { handler: { path: "src/h.py" } }, issues: [["handler.path", "`src/h.py`: file does not exist"]] },
+  {
+    title: "path missing on disk",
+    api: { handler: { path: "src/h.py" } },
+    issues: [["handler.path", "`src/h.py`: file does not exist"]],
+  },
   {
     title: "path naming a directory",
     api: { handler: { path: "pkg.py" } },
     files: { "pkg.py/": "" },
     issues: [["handler.path", "`pkg.py`: file does not exist"]],
   },
-  { title: "path absolute", api: { handler: { path: "/srv/h.py" } }, issues: [["handler.path", `\`/srv/h.py\`: ${RELATIVE}`]] },
-  { title: "path in home", api: { handler: { path: "~/h.py" } }, issues: [["handler.path", `\`~/h.py\`: ${RELATIVE}`]] },
-  { title: "path leaving the project", api: { handler: { path: "../h.py" } }, issues: [["handler.path", `\`../h.py\`: ${INSIDE}`]] },
+  {
+    title: "path absolute",
+    api: { handler: { path: "/srv/h.py" } },
+    issues: [["handler.path", `\`/srv/h.py\`: ${RELATIVE}`]],
+  },
+  {
+    title: "path in home",
+    api: { handler: { path: "~/h.py" } },
+    issues: [["handler.path", `\`~/h.py\`: ${RELATIVE}`]],
+  },
+  {
+    title: "path leaving the project",
+    api: { handler: { path: "../h.py" } },
+    issues: [["handler.path", `\`../h.py\`: ${INSIDE}`]],
+  },
   {
     title: "path leaving the project midway",
     api: { handler: { path: "src/../../h.py" } },
     issues: [["handler.path", `\`src/../../h.py\`: ${INSIDE}`]],
   },
-  { title: "python_path .", api: { handler: { python_path: "." } }, issues: [["handler.python_path", `\`.\` ${REDUNDANT}`]] },
-  { title: "python_path ./", api: { handler: { python_path: "./" } }, issues: [["handler.python_path", `\`./\` ${REDUNDANT}`]] },
-  { title: "python_path absolute", api: { handler: { python_path: "/usr/lib" } }, issues: [["handler.python_path", `\`/usr/lib\`: ${RELATIVE}`]] },
+  {
+    title: "python_path .",
+    api: { handler: { python_path: "." } },
+    issues: [["handler.python_path", `\`.\` ${REDUNDANT}`]],
+  },
+  {
+    title: "python_path ./",
+    api: { handler: { python_path: "./" } },
+    issues: [["handler.python_path", `\`./\` ${REDUNDANT}`]],
+  },
+  {
+    title: "python_path absolute",
+    api: { handler: { python_path: "/usr/lib" } },
+    issues: [["handler.python_path", `\`/usr/lib\`: ${RELATIVE}`]],
+  },
   {
     title: "python_path missing",
     api: { handler: { python_path: "./lib" } },
@@ -73,14 +99,28 @@ const INVALID: InvalidCase[] = [
   {
     title: "env value a number",
     api: { handler: { env: { WORKERS: 5 } } },
-    issues: [["handler.env.WORKERS", '5: invalid type (expected string); environment variable values must be strings, so put the value in quotes, e.g. "5"']],
+    issues: [
+      [
+        "handler.env.WORKERS",
+        '5: invalid type (expected string); environment variable values must be strings, so put the value in quotes, e.g. "5"',
+      ],
+    ],
   },
   {
     title: "env value a boolean",
     api: { handler: { env: { DEBUG: true } } },
-    issues: [["handler.env.DEBUG", '`true`: invalid type (expected string); environment variable values must be strings, so put the value in quotes, e.g. "true"']],
+    issues: [
+      [
+        "handler.env.DEBUG",
+        '`true`: invalid type (expected string); environment variable values must be strings, so put the value in quotes, e.g. "true"',
+      ],
+    ],
   },
-  { title: "config not a map", api: { handler: { config: 5 } }, issues: [["handler.config", "5: invalid type (expected map)"]] },
+  {
+    title: "config not a map",
+    api: { handler: { config: 5 } },
+    issues: [["handler.config", "5: invalid type (expected map)"]],
+  },
   {
     title: "log_level unknown",
     api: { handler: { log_level: "verbose" } },
@@ -91,7 +131,11 @@ const INVALID: InvalidCase[] = [
     api: { handler: { shm_size: "lots" } },
     issues: [["handler.shm_size", "`lots`: invalid quantity, some valid examples are 1, 200m, 500Mi, 2G"]],
   },
-  { title: "shm_size zero", api: { handler: { shm_size: "0" } }, issues: [["handler.shm_size", "`0` must be greater than 0"]] },
+  {
+    title: "shm_size zero",
+    api: { handler: { shm_size: "0" } },
+    issues: [["handler.shm_size", "`0` must be greater than 0"]],
+  },
   {
     title: "processes_per_replica above 1",
     api: { handler: { processes_per_replica: 2 } },
@@ -130,7 +174,12 @@ const INVALID: InvalidCase[] = [
   {
     title: "tensorflow_serving_image for python",
     api: { handler: { tensorflow_serving_image: "tensorflow/serving:2.3.0" } },
-    issues: [["handler.tensorflow_serving_image", "tensorflow_serving_image is not a supported field for the python handler type"]],
+    issues: [
+      [
+        "handler.tensorflow_serving_image",
+        "tensorflow_serving_image is not a supported field for the python handler type",
+      ],
+    ],
   },
   {
     title: "models for python",
@@ -145,7 +194,9 @@ const INVALID: InvalidCase[] = [
   {
     title: "tensorflow models with path and dir",
     api: tf({ path: "s3://b/m/", dir: "s3://b/" }),
-    issues: [["handler.models", "please specify either the path or dir field (both cannot be specified at the same time)"]],
+    issues: [
+      ["handler.models", "please specify either the path or dir field (both cannot be specified at the same time)"],
+    ],
   },
   {
     title: "tensorflow models empty",
@@ -159,7 +210,12 @@ const INVALID: InvalidCase[] = [
   },
   {
     title: "tensorflow model names repeated",
-    api: tf({ paths: [{ name: "a", path: "s3://b/1/" }, { name: "a", path: "s3://b/2/" }] }),
+    api: tf({
+      paths: [
+        { name: "a", path: "s3://b/1/" },
+        { name: "a", path: "s3://b/2/" },
+      ],
+    }),
     issues: [["handler.models.paths[1].name", "cannot have multiple models with the same name (a)"]],
   },
   {
@@ -262,6 +318,9 @@ describe("valid handler", () => {
     const files = { "conda.txt": "numpy\n", "deps.txt": "" };
     const { warnings } = await handlerOf({ handler: { dependencies } }, files);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0] ?? "", /: iris \(AsyncAPI\): handler\.dependencies\.conda: conda\.txt is present but glia does not run conda, so its packages will not be installed; move them to deps\.txt \(pip\)$/);
+    assert.match(
+      warnings[0] ?? "",
+      /: iris \(AsyncAPI\): handler\.dependencies\.conda: conda\.txt is present but glia does not run conda, so its packages will not be installed; move them to deps\.txt \(pip\)$/,
+    );
   });
 });

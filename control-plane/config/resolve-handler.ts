@@ -2,14 +2,7 @@
  * @module
  * The `handler` section: what to run and how (Cortex v0.35 handler rules).
  */
-import {
-  fileDoesNotExist,
-  greaterThan,
-  invalidValue,
-  notSupportedForKind,
-  ONNX_REPLACED,
-  show,
-} from "./messages.ts";
+import { fileDoesNotExist, greaterThan, invalidValue, notSupportedForKind, ONNX_REPLACED, show } from "./messages.ts";
 import { isProjectDir, isProjectFile, projectRelative } from "./project-paths.ts";
 import { checkImage, checkQuantity } from "./resolve-values.ts";
 import { resolveDependencies } from "./resolve-dependencies.ts";
@@ -25,19 +18,12 @@ export const DEFAULT_LOG_LEVEL = "info";
 /** Prefixes of environment variable names that Cortex and glia set themselves. */
 const RESERVED_ENV_PREFIXES = ["CORTEX_", "GLIA_"];
 /** Keys that Cortex accepted for other kinds and refused for AsyncAPI. */
-const KEYS_NOT_FOR_ASYNC = [
-  "server_side_batching",
-  "multi_model_reloading",
-  "protobuf_path",
-] as const;
+const KEYS_NOT_FOR_ASYNC = ["server_side_batching", "multi_model_reloading", "protobuf_path"] as const;
 /** `python_path` values that would only repeat the project directory, already on the path. */
 const REDUNDANT_PYTHON_PATHS = new Set([".", "./", "./."]);
 
 /** Checks `handler`; null when it is missing (reported). */
-export function resolveHandler(
-  scope: Scope,
-  raw: RawHandler | null | undefined
-): ResolvedHandler | null {
+export function resolveHandler(scope: Scope, raw: RawHandler | null | undefined): ResolvedHandler | null {
   const handler = required(scope, "handler", raw);
   if (handler === null) return null;
   const type = handlerType(scope, handler.type);

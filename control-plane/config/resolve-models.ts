@@ -18,11 +18,7 @@ const MODEL_SOURCES = ["path", "paths", "dir"] as const;
 const MODEL_NAME = /^[a-zA-Z0-9_-]+$/;
 
 /** The `models` map for the tensorflow type (required there, refused for python); else null. */
-export function resolveModels(
-  scope: Scope,
-  type: ResolvedHandler["type"],
-  handler: RawHandler
-): unknown | null {
+export function resolveModels(scope: Scope, type: ResolvedHandler["type"], handler: RawHandler): unknown | null {
   if (type === "python") {
     checkPythonFields(scope, handler);
     return null;
@@ -56,7 +52,7 @@ function checkModels(scope: Scope, models: RawModels): void {
 
 function checkOneSource(scope: Scope, models: RawModels): void {
   const given = MODEL_SOURCES.filter((key) =>
-    key === "paths" ? (models.paths?.length ?? 0) > 0 : models[key] !== undefined
+    key === "paths" ? (models.paths?.length ?? 0) > 0 : models[key] !== undefined,
   );
   if (given.length === 1) return;
   const both = "(both cannot be specified at the same time)";

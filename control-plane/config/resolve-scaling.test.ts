@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { loadProject } from "./load.ts";
-import {
-  checkCase,
-  makeProject,
-  removeProjects,
-  withApi,
-  type InvalidCase,
-} from "./test-project.ts";
+import { checkCase, makeProject, removeProjects, withApi, type InvalidCase } from "./test-project.ts";
 
 const T = { timeout: 10_000 };
 const SURGE =
@@ -15,9 +9,21 @@ const SURGE =
 const auto = (autoscaling: Record<string, unknown>): Record<string, unknown> => ({ autoscaling });
 
 const INVALID: InvalidCase[] = [
-  { title: "min_replicas zero", api: auto({ min_replicas: 0 }), issues: [["autoscaling.min_replicas", "0 must be greater than 0"]] },
-  { title: "max_replicas zero", api: auto({ max_replicas: 0 }), issues: [["autoscaling.max_replicas", "0 must be greater than 0"]] },
-  { title: "init_replicas zero", api: auto({ init_replicas: 0 }), issues: [["autoscaling.init_replicas", "0 must be greater than 0"]] },
+  {
+    title: "min_replicas zero",
+    api: auto({ min_replicas: 0 }),
+    issues: [["autoscaling.min_replicas", "0 must be greater than 0"]],
+  },
+  {
+    title: "max_replicas zero",
+    api: auto({ max_replicas: 0 }),
+    issues: [["autoscaling.max_replicas", "0 must be greater than 0"]],
+  },
+  {
+    title: "init_replicas zero",
+    api: auto({ init_replicas: 0 }),
+    issues: [["autoscaling.init_replicas", "0 must be greater than 0"]],
+  },
   {
     title: "min above max",
     api: auto({ min_replicas: 5, max_replicas: 2 }),
@@ -49,21 +55,38 @@ const INVALID: InvalidCase[] = [
   {
     title: "target above max concurrency",
     api: auto({ target_replica_concurrency: 2000 }),
-    issues: [["autoscaling.target_replica_concurrency", "target_replica_concurrency (2000) cannot be greater than max_replica_concurrency (1024)"]],
+    issues: [
+      [
+        "autoscaling.target_replica_concurrency",
+        "target_replica_concurrency (2000) cannot be greater than max_replica_concurrency (1024)",
+      ],
+    ],
   },
   {
     title: "max_replica_concurrency above 30000",
     api: auto({ max_replica_concurrency: 30001 }),
     issues: [["autoscaling.max_replica_concurrency", "30001 must be less than or equal to 30000"]],
   },
-  { title: "window below 10s", api: auto({ window: "5s" }), issues: [["autoscaling.window", "`5s` must be greater than or equal to `10s`"]] },
-  { title: "window not a multiple of 10s", api: auto({ window: "15s" }), issues: [["autoscaling.window", "`15s` is not a multiple of `10s`"]] },
+  {
+    title: "window below 10s",
+    api: auto({ window: "5s" }),
+    issues: [["autoscaling.window", "`5s` must be greater than or equal to `10s`"]],
+  },
+  {
+    title: "window not a multiple of 10s",
+    api: auto({ window: "15s" }),
+    issues: [["autoscaling.window", "`15s` is not a multiple of `10s`"]],
+  },
   {
     title: "window not a duration",
     api: auto({ window: "a minute" }),
     issues: [["autoscaling.window", "`a minute`: invalid duration, some valid examples are 60s, 5m, 1h30m"]],
   },
-  { title: "window a number", api: auto({ window: 60 }), issues: [["autoscaling.window", "60: invalid type (expected string)"]] },
+  {
+    title: "window a number",
+    api: auto({ window: 60 }),
+    issues: [["autoscaling.window", "60: invalid type (expected string)"]],
+  },
   {
     title: "downscale period negative",
     api: auto({ downscale_stabilization_period: "-1m" }),
@@ -72,16 +95,30 @@ const INVALID: InvalidCase[] = [
   {
     title: "upscale period without a unit",
     api: auto({ upscale_stabilization_period: "30" }),
-    issues: [["autoscaling.upscale_stabilization_period", "`30`: invalid duration, some valid examples are 60s, 5m, 1h30m"]],
+    issues: [
+      ["autoscaling.upscale_stabilization_period", "`30`: invalid duration, some valid examples are 60s, 5m, 1h30m"],
+    ],
   },
-  { title: "max_downscale_factor 1", api: auto({ max_downscale_factor: 1 }), issues: [["autoscaling.max_downscale_factor", "1 must be less than 1"]] },
-  { title: "max_upscale_factor 1", api: auto({ max_upscale_factor: 1 }), issues: [["autoscaling.max_upscale_factor", "1 must be greater than 1"]] },
+  {
+    title: "max_downscale_factor 1",
+    api: auto({ max_downscale_factor: 1 }),
+    issues: [["autoscaling.max_downscale_factor", "1 must be less than 1"]],
+  },
+  {
+    title: "max_upscale_factor 1",
+    api: auto({ max_upscale_factor: 1 }),
+    issues: [["autoscaling.max_upscale_factor", "1 must be greater than 1"]],
+  },
   {
     title: "downscale_tolerance negative",
     api: auto({ downscale_tolerance: -0.1 }),
     issues: [["autoscaling.downscale_tolerance", "-0.1 must be greater than or equal to 0"]],
   },
-  { title: "downscale_tolerance 1", api: auto({ downscale_tolerance: 1 }), issues: [["autoscaling.downscale_tolerance", "1 must be less than 1"]] },
+  {
+    title: "downscale_tolerance 1",
+    api: auto({ downscale_tolerance: 1 }),
+    issues: [["autoscaling.downscale_tolerance", "1 must be less than 1"]],
+  },
   {
     title: "upscale_tolerance negative",
     api: auto({ upscale_tolerance: -1 }),

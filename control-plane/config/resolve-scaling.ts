@@ -83,8 +83,7 @@ function checkReplicaOrder(scope: Scope, checked: Checked): void {
   const { targetReplicaConcurrency: target, maxReplicaConcurrency: limit } = checked;
   if (target !== undefined && limit !== undefined && target > limit) {
     const message =
-      `target_replica_concurrency (${target}) cannot be greater than ` +
-      `max_replica_concurrency (${limit})`;
+      `target_replica_concurrency (${target}) cannot be greater than ` + `max_replica_concurrency (${limit})`;
     scope.report("autoscaling.target_replica_concurrency", message);
   }
   if (min !== undefined && max !== undefined && min > max) {
@@ -102,17 +101,9 @@ function checkReplicaOrder(scope: Scope, checked: Checked): void {
 }
 
 /** Checks `update_strategy`, filling in the defaults. */
-export function resolveUpdateStrategy(
-  scope: Scope,
-  raw: RawUpdateStrategy
-): ResolvedUpdateStrategy {
+export function resolveUpdateStrategy(scope: Scope, raw: RawUpdateStrategy): ResolvedUpdateStrategy {
   const surge = surgeOrUnavailable(scope, "max_surge", raw.max_surge, DEFAULT_MAX_SURGE);
-  const unavailable = surgeOrUnavailable(
-    scope,
-    "max_unavailable",
-    raw.max_unavailable,
-    DEFAULT_MAX_UNAVAILABLE
-  );
+  const unavailable = surgeOrUnavailable(scope, "max_unavailable", raw.max_unavailable, DEFAULT_MAX_UNAVAILABLE);
   if (surge?.amount === 0 && unavailable?.amount === 0) {
     scope.report("update_strategy", SURGE_AND_UNAVAILABLE_ZERO);
   }
@@ -127,7 +118,7 @@ function surgeOrUnavailable(
   scope: Scope,
   key: keyof RawUpdateStrategy,
   value: string | number | undefined,
-  fallback: string
+  fallback: string,
 ): { text: string; amount: number } | null {
   const text = value === undefined ? fallback : String(value);
   const match = /^(\d+)(%?)$/.exec(text);

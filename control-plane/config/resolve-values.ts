@@ -3,13 +3,7 @@
  * Checks of single values shared by several sections: quantities, durations, image references.
  */
 import { durationToSeconds, parseDuration } from "./duration.ts";
-import {
-  greaterThanOrEqual,
-  invalidDuration,
-  invalidQuantity,
-  notMultiple,
-  show,
-} from "./messages.ts";
+import { greaterThanOrEqual, invalidDuration, invalidQuantity, notMultiple, show } from "./messages.ts";
 import { compareQuantities, parseQuantity, type Quantity } from "./quantity.ts";
 import type { Scope } from "./scope.ts";
 
@@ -23,11 +17,7 @@ const NAME = `(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*`;
 const IMAGE = new RegExp(`^${NAME}(?::${TAG})?(?:@${DIGEST})?$`);
 
 /** An image reference, or null when absent or empty; reports one Docker would refuse. */
-export function checkImage(
-  scope: Scope,
-  path: string,
-  value: string | null | undefined
-): string | null {
+export function checkImage(scope: Scope, path: string, value: string | null | undefined): string | null {
   if (value === undefined || value === null || value === "") return null;
   if (IMAGE.test(value)) return value;
   scope.report(path, `${show(value)} is not a valid docker image path`);
@@ -42,12 +32,7 @@ export function checkQuantity(scope: Scope, path: string, text: string): Quantit
 }
 
 /** Parses a quantity that must be at least `minimum` (e.g. `20m`), reporting it otherwise. */
-export function checkMinQuantity(
-  scope: Scope,
-  path: string,
-  text: string,
-  minimum: string
-): Quantity | null {
+export function checkMinQuantity(scope: Scope, path: string, text: string, minimum: string): Quantity | null {
   const quantity = checkQuantity(scope, path, text);
   const floor = parseQuantity(minimum);
   if (quantity === null || floor === null || compareQuantities(quantity, floor) >= 0) {
@@ -72,7 +57,7 @@ export function checkDuration(
   path: string,
   value: string | undefined,
   fallback: string,
-  rules: DurationRules
+  rules: DurationRules,
 ): number | undefined {
   const text = value ?? fallback;
   const nanos = parseDuration(text);

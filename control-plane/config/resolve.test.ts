@@ -53,7 +53,15 @@ describe("resolveConfig", () => {
   });
 
   test("treats empty sections and a null config as their defaults", T, () => {
-    const raw = [withApi({ handler: { config: null, env: null }, compute: null, autoscaling: null, update_strategy: null, networking: null })];
+    const raw = [
+      withApi({
+        handler: { config: null, env: null },
+        compute: null,
+        autoscaling: null,
+        update_strategy: null,
+        networking: null,
+      }),
+    ];
     assert.deepEqual(resolveConfig(raw, "cortex.yaml", makeProject()).apis, [DEFAULTS]);
   });
 
@@ -62,7 +70,10 @@ describe("resolveConfig", () => {
     const { apis } = resolveConfig(raw, "cortex.yaml", makeProject());
     assert.deepEqual(
       apis.map((api) => [api.name, api.endpoint]),
-      [["iris", "/iris"], ["iris-v2", "/iris/v2"]]
+      [
+        ["iris", "/iris"],
+        ["iris-v2", "/iris/v2"],
+      ],
     );
   });
 
@@ -114,7 +125,7 @@ describe("problems across the file", () => {
         [null, "[2].name"],
         [null, "[2].kind"],
         [null, "[2].autoscaling.window"],
-      ]
+      ],
     );
   });
 
@@ -127,7 +138,7 @@ describe("problems across the file", () => {
       [
         "apis/cortex.yaml: iris (AsyncAPI): compute.gpu: -1 must be greater than or equal to 0",
         "apis/cortex.yaml: x (AsyncAPI): handler: must be defined",
-      ].join("\n")
+      ].join("\n"),
     );
   });
 
@@ -148,7 +159,7 @@ describe("problems across the file", () => {
     const issues = await issuesOf([BASE_API, withApi({ name: "b", networking: { endpoint: "iris/" } })]);
     assert.deepEqual(
       issues.map((i) => [i.api, i.path, i.message]),
-      [["b", "networking.endpoint", "endpoint `/iris` must be unique across apis (also used by `iris`)"]]
+      [["b", "networking.endpoint", "endpoint `/iris` must be unique across apis (also used by `iris`)"]],
     );
   });
 });

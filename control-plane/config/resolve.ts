@@ -30,7 +30,7 @@ interface Checked extends ResolvedEntry {
 export function resolveConfig(
   raw: unknown,
   file: string,
-  projectDir: string
+  projectDir: string,
 ): { apis: ResolvedApiSpec[]; warnings: string[] } {
   const sink: Sink = { file, projectDir, issues: [], warnings: [] };
   const report = (message: string): void => {

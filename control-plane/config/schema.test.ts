@@ -32,9 +32,17 @@ describe("checkSchema", () => {
   });
 
   test("drops wrongly typed fields and remembers them", T, () => {
-    const entry = { ...BASE, name: 5, compute: { gpu: "1", cpu: 1 }, handler: { ...BASE.handler, env: { A: 1, B: "b" } } };
+    const entry = {
+      ...BASE,
+      name: 5,
+      compute: { gpu: "1", cpu: 1 },
+      handler: { ...BASE.handler, env: { A: 1, B: "b" } },
+    };
     const { data, problems, broken } = checkSchema(entry);
-    assert.deepEqual(problems.map((p) => p.path), ["name", "handler.env.A", "compute.gpu"]);
+    assert.deepEqual(
+      problems.map((p) => p.path),
+      ["name", "handler.env.A", "compute.gpu"],
+    );
     assert.deepEqual(broken, new Set(["name", "handler.env.A", "compute.gpu"]));
     assert.deepEqual(data, { kind: "AsyncAPI", handler: { ...BASE.handler, env: { B: "b" } }, compute: { cpu: 1 } });
   });

@@ -36,13 +36,11 @@ const modelsSchema = z
       cache_size: integer(),
       disk_cache_size: integer(),
     },
-    typeError("map")
+    typeError("map"),
   )
   .partial();
 
-const dependenciesSchema = z
-  .strictObject({ pip: text(), conda: text(), shell: text() }, typeError("map"))
-  .partial();
+const dependenciesSchema = z.strictObject({ pip: text(), conda: text(), shell: text() }, typeError("map")).partial();
 
 const handlerSchema = z
   .strictObject(
@@ -64,7 +62,7 @@ const handlerSchema = z
       multi_model_reloading: z.unknown(),
       protobuf_path: z.unknown(),
     },
-    typeError("map")
+    typeError("map"),
   )
   .partial();
 
@@ -77,7 +75,7 @@ const computeSchema = z
       inf: integer(),
       node_groups: z.array(text(), typeError("list")).nullable(),
     },
-    typeError("map")
+    typeError("map"),
   )
   .partial();
 
@@ -97,18 +95,14 @@ const autoscalingSchema = z
       downscale_tolerance: decimal(),
       upscale_tolerance: decimal(),
     },
-    typeError("map")
+    typeError("map"),
   )
   .partial();
 
-const surgeOrUnavailable = () =>
-  z.union([z.string(), z.number().int()], typeError("string or integer"));
+const surgeOrUnavailable = () => z.union([z.string(), z.number().int()], typeError("string or integer"));
 
 const updateStrategySchema = z
-  .strictObject(
-    { max_surge: surgeOrUnavailable(), max_unavailable: surgeOrUnavailable() },
-    typeError("map")
-  )
+  .strictObject({ max_surge: surgeOrUnavailable(), max_unavailable: surgeOrUnavailable() }, typeError("map"))
   .partial();
 
 const networkingSchema = z.strictObject({ endpoint: text() }, typeError("map")).partial();
@@ -125,7 +119,7 @@ export const apiSchema = z
       update_strategy: updateStrategySchema.nullable(),
       networking: networkingSchema.nullable(),
     },
-    typeError("map")
+    typeError("map"),
   )
   .partial();
 

@@ -3,13 +3,7 @@
  * Where the checks of one API put what they find, plus the small checks they share.
  */
 import { formatIssue, type ConfigIssue } from "./errors.ts";
-import {
-  greaterThan,
-  greaterThanOrEqual,
-  lessThan,
-  lessThanOrEqual,
-  MUST_BE_DEFINED,
-} from "./messages.ts";
+import { greaterThan, greaterThanOrEqual, lessThan, lessThanOrEqual, MUST_BE_DEFINED } from "./messages.ts";
 
 /** The checks of one API entry report through this. */
 export interface Scope {
@@ -91,7 +85,7 @@ export function bounded(
   path: string,
   value: number | undefined,
   fallback: number,
-  bounds: Bounds
+  bounds: Bounds,
 ): number | undefined {
   if (value === undefined) return fallback;
   return checkBounds(scope, path, value, bounds) ? value : undefined;

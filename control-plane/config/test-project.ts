@@ -76,14 +76,11 @@ function isMap(value: unknown): value is Record<string, unknown> {
 }
 
 /** Loads `config` (written as `cortex.yaml`) expecting a ConfigError; returns its issues. */
-export async function issuesOf(
-  config: unknown,
-  files: Record<string, unknown> = {}
-): Promise<ConfigIssue[]> {
+export async function issuesOf(config: unknown, files: Record<string, unknown> = {}): Promise<ConfigIssue[]> {
   const dir = makeProject({ ...files, "cortex.yaml": config });
   const error: unknown = await loadProject(dir).then(
     () => null,
-    (thrown: unknown) => thrown
+    (thrown: unknown) => thrown,
   );
   assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
   return [...error.issues];
@@ -94,6 +91,6 @@ export async function checkCase(row: InvalidCase): Promise<void> {
   const issues = await issuesOf([withApi(row.api)], row.files);
   assert.deepEqual(
     issues.map((issue) => [issue.path, issue.message]),
-    row.issues
+    row.issues,
   );
 }

@@ -35,13 +35,25 @@ export interface GatewayOptions {
 export const MAX_WAIT_SECONDS = 60;
 
 /** Request headers that are not passed on to the handler: transport details and secrets. */
-const DROPPED_HEADERS = new Set(["authorization", "cookie", "connection", "content-length", "host", "transfer-encoding", "keep-alive"]);
+const DROPPED_HEADERS = new Set([
+  "authorization",
+  "cookie",
+  "connection",
+  "content-length",
+  "host",
+  "transfer-encoding",
+  "keep-alive",
+]);
 
 /** Builds the public HTTP app (it does not listen; `platform/` does). */
 export function createGatewayApp(options: GatewayOptions): Hono {
   const app = new Hono();
   const log = options.logger.child({ module: "gateway" });
-  const allowOrigins = cors({ origin: "*", allowMethods: ["GET", "HEAD", "POST", "PUT", "OPTIONS"], exposeHeaders: ["Content-Length", "Content-Range"] });
+  const allowOrigins = cors({
+    origin: "*",
+    allowMethods: ["GET", "HEAD", "POST", "PUT", "OPTIONS"],
+    exposeHeaders: ["Content-Length", "Content-Range"],
+  });
   // CORS headers matter to browsers only, and browsers send Origin; other clients skip the work.
   app.use("*", (c, next) => (c.req.header("origin") ? allowOrigins(c, next) : next()));
   app.get("/healthz", (c) => c.text("ok"));
@@ -75,7 +87,11 @@ async function submit(c: Context, options: GatewayOptions, log: Logger): Promise
     const queued = { revision, createdAt: record.createdAt };
     await options.queue.publish(api, { id, payload, contentType, headers: forwardedHeaders(c), queued });
   } catch (err) {
-    await options.store.remove(api, id).catch((cleanup: unknown) => log.error({ err: cleanup, api, id }, "could not remove the record of an unqueued request"));
+    await options.store
+      .remove(api, id)
+      .catch((cleanup: unknown) =>
+        log.error({ err: cleanup, api, id }, "could not remove the record of an unqueued request"),
+      );
     throw err;
   }
   log.debug({ api, id, bytes: payload.byteLength, contentType }, "request queued");
@@ -85,11 +101,19 @@ async function submit(c: Context, options: GatewayOptions, log: Logger): Promise
 async function read(c: Context, options: GatewayOptions): Promise<Response> {
   const match = resolve(options.routes, c.req.path);
   if (match.kind === "health") return c.text("ok");
-  if (match.kind === "submit") throw new MethodNotAllowedError("GET", c.req.path, `POST ${match.route.endpoint}, or GET ${match.route.endpoint}/<id>`);
+  if (match.kind === "submit")
+    throw new MethodNotAllowedError(
+      "GET",
+      c.req.path,
+      `POST ${match.route.endpoint}, or GET ${match.route.endpoint}/<id>`,
+    );
   const notFound = new NotFoundError(`id ${match.id} not found in API ${match.route.api}`);
   if (!isRequestId(match.id)) throw notFound;
   const waitMs = waitOf(c.req.query("wait"));
-  const stored = waitMs > 0 ? await options.waiters.wait(match.route.api, match.id, waitMs) : await options.store.get(match.route.api, match.id);
+  const stored =
+    waitMs > 0
+      ? await options.waiters.wait(match.route.api, match.id, waitMs)
+      : await options.store.get(match.route.api, match.id);
   if (!stored) throw notFound;
   return c.json(toPublic(stored.record));
 }
@@ -99,7 +123,9 @@ function waitOf(text: string | undefined): number {
   if (text === undefined) return 0;
   const seconds = Number(text);
   if (text.trim() === "" || !Number.isFinite(seconds) || seconds < 0 || seconds > MAX_WAIT_SECONDS) {
-    throw new PayloadError(`?wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}, got ${JSON.stringify(text)}`);
+    throw new PayloadError(
+      `?wait must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}, got ${JSON.stringify(text)}`,
+    );
   }
   return seconds * 1000;
 }

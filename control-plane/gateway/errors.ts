@@ -20,7 +20,11 @@ export class PayloadError extends RequestRejectedError {
 /** The body is larger than the gateway's limit. */
 export class PayloadTooLargeError extends RequestRejectedError {
   constructor(limit: number) {
-    super("PAYLOAD_TOO_LARGE", 413, `the request body is larger than the limit of ${limit} bytes (${formatBytes(limit)})`);
+    super(
+      "PAYLOAD_TOO_LARGE",
+      413,
+      `the request body is larger than the limit of ${limit} bytes (${formatBytes(limit)})`,
+    );
   }
 }
 

@@ -37,7 +37,10 @@ describe("payload checks at submit", () => {
   ];
   for (const [type, body, message] of refused) {
     it(`refuses ${JSON.stringify(type)} with ${message}`, () => {
-      assert.throws(() => checkPayload(type, body), (err: unknown) => err instanceof PayloadError && message.test(err.message) && err.status === 400);
+      assert.throws(
+        () => checkPayload(type, body),
+        (err: unknown) => err instanceof PayloadError && message.test(err.message) && err.status === 400,
+      );
     });
   }
 });

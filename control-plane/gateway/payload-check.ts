@@ -23,9 +23,12 @@ function mediaType(header: string | undefined): Media | null {
     const parsed = parseContentType(header);
     return { type: parsed.type.toLowerCase(), charset: parsed.parameters["charset"] };
   } catch (err) {
-    throw new PayloadError(`the Content-Type header ${JSON.stringify(header)} is malformed; send e.g. "application/json"`, {
-      cause: err,
-    });
+    throw new PayloadError(
+      `the Content-Type header ${JSON.stringify(header)} is malformed; send e.g. "application/json"`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -34,12 +37,16 @@ function checkJson(body: Uint8Array, header: string): void {
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(body);
   } catch (err) {
-    throw new PayloadError(`the body is not valid UTF-8, so it cannot be JSON (Content-Type: ${header})`, { cause: err });
+    throw new PayloadError(`the body is not valid UTF-8, so it cannot be JSON (Content-Type: ${header})`, {
+      cause: err,
+    });
   }
   try {
     JSON.parse(text);
   } catch (err) {
-    throw new PayloadError(`the body is not valid JSON (Content-Type: ${header}): ${(err as Error).message}`, { cause: err });
+    throw new PayloadError(`the body is not valid JSON (Content-Type: ${header}): ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -51,9 +58,12 @@ function checkText(body: Uint8Array, charset: string): void {
   try {
     decoder = new TextDecoder(charset, { fatal: true });
   } catch (err) {
-    throw new PayloadError(`unknown charset ${JSON.stringify(charset)} in Content-Type; use e.g. "text/plain; charset=utf-8"`, {
-      cause: err,
-    });
+    throw new PayloadError(
+      `unknown charset ${JSON.stringify(charset)} in Content-Type; use e.g. "text/plain; charset=utf-8"`,
+      {
+        cause: err,
+      },
+    );
   }
   if (SEVEN_BIT.has(charset.toLowerCase()) && body.some((b) => b > 0x7f)) {
     throw new PayloadError(`the body has bytes outside ${charset}; send it as "text/plain; charset=utf-8"`);

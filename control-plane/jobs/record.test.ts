@@ -37,7 +37,12 @@ describe("the public view of a record", () => {
 
   it("adds result and an RFC 3339 UTC timestamp once completed", () => {
     const done = completed(started(base, 1), { a: 1 }, new Date("2026-01-02T03:04:06.500Z"));
-    assert.deepEqual(toPublic(done), { id: ID, status: "completed", result: { a: 1 }, timestamp: "2026-01-02T03:04:06.500Z" });
+    assert.deepEqual(toPublic(done), {
+      id: ID,
+      status: "completed",
+      result: { a: 1 },
+      timestamp: "2026-01-02T03:04:06.500Z",
+    });
   });
 
   it("adds the error, and no result or timestamp, once failed", () => {

@@ -46,10 +46,19 @@ export function newRecord(api: string, id: string, now: Date = new Date()): Requ
 
 /** Attempts only count up: a late write from an earlier delivery does not lower them. */
 export function started(record: RequestRecord, attempt: number, now: Date = new Date()): RequestRecord {
-  return { ...record, status: "in_progress", startedAt: now.toISOString(), attempts: Math.max(record.attempts, attempt) };
+  return {
+    ...record,
+    status: "in_progress",
+    startedAt: now.toISOString(),
+    attempts: Math.max(record.attempts, attempt),
+  };
 }
 
-export function completed(record: RequestRecord, result: Record<string, unknown>, now: Date = new Date()): RequestRecord {
+export function completed(
+  record: RequestRecord,
+  result: Record<string, unknown>,
+  now: Date = new Date(),
+): RequestRecord {
   return { ...record, status: "completed", endedAt: now.toISOString(), result };
 }
 

@@ -102,7 +102,8 @@ export class ResultStore {
   async watch(onUpdate: (key: string, read: () => StoredRecord) => void): Promise<() => void> {
     const updates = await this.#kv.watch({ include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
     void (async () => {
-      for await (const entry of updates) onUpdate(entry.key, () => ({ record: entry.json<RequestRecord>(), revision: entry.revision }));
+      for await (const entry of updates)
+        onUpdate(entry.key, () => ({ record: entry.json<RequestRecord>(), revision: entry.revision }));
     })();
     return () => updates.stop();
   }

@@ -11,7 +11,14 @@ export interface LoggerSettings {
 }
 
 /** Headers and fields that must never reach a log line. */
-const REDACT = ["req.headers.authorization", "req.headers.cookie", "headers.authorization", "headers.cookie", "*.password", "*.token"];
+const REDACT = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  "headers.authorization",
+  "headers.cookie",
+  "*.password",
+  "*.token",
+];
 
 /** Builds the root pino logger: JSON to stdout, ISO timestamps, secrets redacted. */
 export function createLogger(settings: LoggerSettings = {}): Logger {

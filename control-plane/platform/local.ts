@@ -82,18 +82,33 @@ async function startAll(options: UpOptions, specs: Spec[], envs: Map<string, str
     throw new NatsStartError(`could not connect to NATS at ${natsUrl}: ${err.message}`, { cause: err });
   });
   const store = await ResultStore.open(s.nc, { ttlMs: options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS });
-  const queue = await WorkQueue.open(s.nc, { maxAgeMs: options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS, ackWaitMs: options.ackWaitMs });
+  const queue = await WorkQueue.open(s.nc, {
+    maxAgeMs: options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS,
+    ackWaitMs: options.ackWaitMs,
+  });
   const pools = new Map<string, RuntimePool>();
-  await Promise.all(specs.map(async ({ spec, projectDir }) => {
-    await queue.ensure(spec.name);
-    const pool = new RuntimePool(await launchOf(spec, projectDir, envs.get(spec.name)!, options), spec.autoscaling.minReplicas);
-    s.pools.push(pool);
-    options.onProgress?.(`starting ${spec.autoscaling.minReplicas} runtime(s) for ${spec.name}`);
-    await pool.start();
-    pools.set(spec.name, pool);
-  }));
+  await Promise.all(
+    specs.map(async ({ spec, projectDir }) => {
+      await queue.ensure(spec.name);
+      const pool = new RuntimePool(
+        await launchOf(spec, projectDir, envs.get(spec.name)!, options),
+        spec.autoscaling.minReplicas,
+      );
+      s.pools.push(pool);
+      options.onProgress?.(`starting ${spec.autoscaling.minReplicas} runtime(s) for ${spec.name}`);
+      await pool.start();
+      pools.set(spec.name, pool);
+    }),
+  );
   for (const { spec } of specs) {
-    const worker = new ApiWorker({ api: spec.name, queue, store, pool: pools.get(spec.name)!, logger: options.logger, requestTimeoutMs: options.requestTimeoutMs });
+    const worker = new ApiWorker({
+      api: spec.name,
+      queue,
+      store,
+      pool: pools.get(spec.name)!,
+      logger: options.logger,
+      requestTimeoutMs: options.requestTimeoutMs,
+    });
     await worker.start();
     s.workers.push(worker);
   }
@@ -108,7 +123,12 @@ async function startAll(options: UpOptions, specs: Spec[], envs: Map<string, str
     url,
     nc: s.nc,
     pools,
-    apis: specs.map(({ spec }) => ({ name: spec.name, endpoint: spec.endpoint, url: `${url}${spec.endpoint}`, replicas: spec.autoscaling.minReplicas })),
+    apis: specs.map(({ spec }) => ({
+      name: spec.name,
+      endpoint: spec.endpoint,
+      url: `${url}${spec.endpoint}`,
+      replicas: spec.autoscaling.minReplicas,
+    })),
     stop: (graceMs = 30_000) => stopAll(s, graceMs, options.logger),
   };
 }
@@ -119,7 +139,10 @@ function checkUnique(projects: LoadedProject[]): Spec[] {
   for (const { spec, projectDir } of specs) {
     for (const key of [`name ${spec.name}`, `endpoint ${spec.endpoint}`]) {
       const other = seen.get(key);
-      if (other) throw new PlatformConfigError(`two APIs share the ${key}: one in ${other}, one in ${projectDir}; rename one of them`);
+      if (other)
+        throw new PlatformConfigError(
+          `two APIs share the ${key}: one in ${other}, one in ${projectDir}; rename one of them`,
+        );
       seen.set(key, projectDir);
     }
   }
@@ -145,7 +168,12 @@ async function launchOf(spec: ResolvedApiSpec, projectDir: string, python: strin
     python,
     runtimeRoot: RUNTIME_ROOT,
     projectDir,
-    handler: { path: spec.handler.path, config: spec.handler.config, pythonPath: spec.handler.pythonPath, logLevel: spec.handler.logLevel },
+    handler: {
+      path: spec.handler.path,
+      config: spec.handler.config,
+      pythonPath: spec.handler.pythonPath,
+      logLevel: spec.handler.logLevel,
+    },
     env: await handlerEnvironment(projectDir, spec.handler.env),
     logger: options.logger,
   };

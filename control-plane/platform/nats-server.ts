@@ -33,8 +33,20 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   const dir = options.dataDir;
   await mkdir(dir, { recursive: true });
   const conf = join(dir, "nats-server.conf");
-  await writeFile(conf, `max_payload: ${LOCAL_MAX_PAYLOAD_BYTES}\njetstream {\n  store_dir: ${JSON.stringify(join(dir, "jetstream"))}\n}\n`);
-  const args = ["-c", conf, "-a", options.host ?? "127.0.0.1", "-p", String(options.port ?? -1), "--ports_file_dir", dir];
+  await writeFile(
+    conf,
+    `max_payload: ${LOCAL_MAX_PAYLOAD_BYTES}\njetstream {\n  store_dir: ${JSON.stringify(join(dir, "jetstream"))}\n}\n`,
+  );
+  const args = [
+    "-c",
+    conf,
+    "-a",
+    options.host ?? "127.0.0.1",
+    "-p",
+    String(options.port ?? -1),
+    "--ports_file_dir",
+    dir,
+  ];
   const child = spawn(options.binary ?? "nats-server", args, { stdio: ["ignore", "ignore", "pipe"] });
   const log: string[] = [];
   child.stderr!.on("data", (chunk: Buffer) => log.push(chunk.toString()));
@@ -58,7 +70,9 @@ async function waitForPorts(dir: string, child: ChildProcess, timeoutMs: number)
 }
 
 async function failure(child: ChildProcess, log: string[]): Promise<never> {
-  const [err] = (await Promise.race([once(child, "error"), once(child, "exit").then(() => [null])])) as [NodeJS.ErrnoException | null];
+  const [err] = (await Promise.race([once(child, "error"), once(child, "exit").then(() => [null])])) as [
+    NodeJS.ErrnoException | null,
+  ];
   if (err?.code === "ENOENT") {
     throw new NatsStartError(
       "nats-server was not found on PATH. Install it (Debian/Ubuntu: `sudo apt-get install nats-server`; " +
@@ -66,7 +80,9 @@ async function failure(child: ChildProcess, log: string[]): Promise<never> {
       { cause: err },
     );
   }
-  throw new NatsStartError(`nats-server exited before it was ready:\n${log.join("").slice(-2000)}`, { cause: err ?? undefined });
+  throw new NatsStartError(`nats-server exited before it was ready:\n${log.join("").slice(-2000)}`, {
+    cause: err ?? undefined,
+  });
 }
 
 async function stop(child: ChildProcess, dir: string): Promise<void> {

@@ -1,6 +1,18 @@
-export { RuntimeClient, DEFAULT_MAX_MESSAGE_BYTES, type HandleRequest, type HandleResponse, type HealthResponse } from "./client.ts";
+export {
+  RuntimeClient,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type HandleRequest,
+  type HandleResponse,
+  type HealthResponse,
+} from "./client.ts";
 export { RuntimePool, type RuntimeLease } from "./pool.ts";
 export { RuntimeProcess, EXIT_HANDLER_LOAD_FAILED, type RuntimeLaunch } from "./process.ts";
-export { ensureEnvironment, defaultCacheDir, RUNTIME_ROOT, type EnvironmentRequest, type PythonEnvironment } from "./python-env.ts";
+export {
+  ensureEnvironment,
+  defaultCacheDir,
+  RUNTIME_ROOT,
+  type EnvironmentRequest,
+  type PythonEnvironment,
+} from "./python-env.ts";
 export { handlerEnvironment } from "./project-env.ts";
 export { EnvironmentBuildError, HandlerLoadError, RuntimeTimeoutError, RuntimeUnavailableError } from "./errors.ts";

@@ -31,14 +31,12 @@ interface Slot {
  * at a time. Crashed processes are restarted with back-off; callers wait for a ready, idle one.
  */
 export class RuntimePool {
-  readonly #launch: RuntimeLaunch;
   readonly #slots: Slot[];
   readonly #log: Logger;
   #waiters: Array<() => void> = [];
   #stopping = false;
 
   constructor(launch: RuntimeLaunch, replicas: number) {
-    this.#launch = launch;
     this.#slots = Array.from({ length: replicas }, (_, i) => ({
       process: new RuntimeProcess(launch, i),
       ready: false,

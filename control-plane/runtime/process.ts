@@ -104,7 +104,12 @@ export class RuntimeProcess {
     const { handler } = this.#launch;
     return {
       api: this.#launch.api,
-      handler: { path: handler.path, config: handler.config, python_path: handler.pythonPath, log_level: handler.logLevel },
+      handler: {
+        path: handler.path,
+        config: handler.config,
+        python_path: handler.pythonPath,
+        log_level: handler.logLevel,
+      },
       max_message_bytes: this.#launch.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     };
   }
@@ -157,14 +162,19 @@ export class RuntimeProcess {
 
   #earlyExit(code: number | null, signal: string | null): never {
     const api = this.#launch.api;
-    if (code === EXIT_HANDLER_LOAD_FAILED) throw new HandlerLoadError(api, this.#loadError ?? this.#stderrTail.join("\n"));
+    if (code === EXIT_HANDLER_LOAD_FAILED)
+      throw new HandlerLoadError(api, this.#loadError ?? this.#stderrTail.join("\n"));
     const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-    throw new RuntimeUnavailableError(`the runtime of ${api} ${how} before it was ready:\n${this.#stderrTail.slice(-20).join("\n")}`);
+    throw new RuntimeUnavailableError(
+      `the runtime of ${api} ${how} before it was ready:\n${this.#stderrTail.slice(-20).join("\n")}`,
+    );
   }
 
   #startupTimeout(): Error {
     const seconds = (this.#launch.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS) / 1000;
-    return new RuntimeUnavailableError(`the runtime of ${this.#launch.api} was not ready after ${seconds} s (Handler.__init__ still running?)`);
+    return new RuntimeUnavailableError(
+      `the runtime of ${this.#launch.api} was not ready after ${seconds} s (Handler.__init__ still running?)`,
+    );
   }
 
   #cleanup(): void {
@@ -196,5 +206,8 @@ function parseJsonLine(line: string): Record<string, unknown> | null {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -53,7 +53,15 @@ export async function ensureEnvironment(request: EnvironmentRequest): Promise<Py
   try {
     progress(`creating a Python environment in ${dir}`);
     await run(basePython, ["-m", "venv", building], progress);
-    const pip = [join(building, "bin", "python"), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"];
+    const pip = [
+      join(building, "bin", "python"),
+      "-m",
+      "pip",
+      "install",
+      "--disable-pip-version-check",
+      "--progress-bar",
+      "off",
+    ];
     progress("installing the runtime's requirements (grpcio, protobuf)");
     await run(pip[0]!, [...pip.slice(1), "-r", RUNTIME_LOCK], progress);
     if (projectReqs !== null) {
@@ -67,7 +75,9 @@ export async function ensureEnvironment(request: EnvironmentRequest): Promise<Py
     });
   } catch (err) {
     await rm(building, { recursive: true, force: true });
-    throw err instanceof EnvironmentBuildError ? err : new EnvironmentBuildError(`could not build the Python environment: ${(err as Error).message}`, { cause: err });
+    throw err instanceof EnvironmentBuildError
+      ? err
+      : new EnvironmentBuildError(`could not build the Python environment: ${(err as Error).message}`, { cause: err });
   }
   return { python, dir, cached: false };
 }
@@ -97,10 +107,15 @@ function run(command: string, args: string[], onLine: (line: string) => void): P
     };
     createInterface({ input: child.stdout }).on("line", take);
     createInterface({ input: child.stderr }).on("line", take);
-    child.on("error", (err) => reject(new EnvironmentBuildError(`could not run ${command}: ${err.message}`, { cause: err })));
+    child.on("error", (err) =>
+      reject(new EnvironmentBuildError(`could not run ${command}: ${err.message}`, { cause: err })),
+    );
     child.on("exit", (code) => {
       if (code === 0) resolvePromise();
-      else reject(new EnvironmentBuildError(`\`${command} ${args.join(" ")}\` failed with status ${code}:\n${tail.join("\n")}`));
+      else
+        reject(
+          new EnvironmentBuildError(`\`${command} ${args.join(" ")}\` failed with status ${code}:\n${tail.join("\n")}`),
+        );
     });
   });
 }
@@ -112,5 +127,8 @@ async function capture(command: string, args: string[]): Promise<string> {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }

@@ -4,7 +4,10 @@ import { outcomeOf } from "./outcome.ts";
 
 describe("reading a runtime's response", () => {
   it("parses a JSON object result", () => {
-    assert.deepEqual(outcomeOf({ outcome: "resultJson", resultJson: Buffer.from('{"a": [1]}'), handlerSeconds: 0 }), { kind: "completed", result: { a: [1] } });
+    assert.deepEqual(outcomeOf({ outcome: "resultJson", resultJson: Buffer.from('{"a": [1]}'), handlerSeconds: 0 }), {
+      kind: "completed",
+      result: { a: [1] },
+    });
   });
 
   it("keeps a handler failure's type, message and traceback", () => {

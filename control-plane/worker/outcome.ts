@@ -3,8 +3,7 @@ import type { RequestError } from "../jobs/index.ts";
 
 /** What a runtime call came to, from the worker's point of view. */
 export type Outcome =
-  | { kind: "completed"; result: Record<string, unknown> }
-  | { kind: "failed"; error: RequestError; traceback?: string };
+  { kind: "completed"; result: Record<string, unknown> } | { kind: "failed"; error: RequestError; traceback?: string };
 
 /** Reads a runtime's response; a result that is not a JSON object is a failure, not a crash. */
 export function outcomeOf(response: HandleResponse): Outcome {
@@ -14,7 +13,8 @@ export function outcomeOf(response: HandleResponse): Outcome {
   }
   try {
     const result: unknown = JSON.parse(Buffer.from(response.resultJson ?? "").toString("utf8"));
-    if (result && typeof result === "object" && !Array.isArray(result)) return { kind: "completed", result: result as Record<string, unknown> };
+    if (result && typeof result === "object" && !Array.isArray(result))
+      return { kind: "completed", result: result as Record<string, unknown> };
     return invalid(`the runtime returned a ${Array.isArray(result) ? "list" : typeof result}, not a JSON object`);
   } catch (err) {
     return invalid(`the runtime returned a result that is not JSON: ${(err as Error).message}`);

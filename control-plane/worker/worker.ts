@@ -85,7 +85,8 @@ export class ApiWorker {
     const expired = sleep(graceMs, false, { signal: grace.signal }).catch(() => false);
     const done = await Promise.race([drained, expired]);
     grace.abort();
-    if (!done) this.#log.warn({ inFlight: this.#inFlight.size }, "requests still running at shutdown go back to the queue");
+    if (!done)
+      this.#log.warn({ inFlight: this.#inFlight.size }, "requests still running at shutdown go back to the queue");
   }
 
   /** Takes the next request only once a runtime is free, and the one after once that runtime is free again. */
@@ -129,7 +130,9 @@ export class ApiWorker {
     if (!current) return;
     const startedAt = new Date();
     const begin = (r: RequestRecord): RequestRecord =>
-      r.status === "in_progress" && r.attempts === request.deliveryCount ? r : started(r, request.deliveryCount, startedAt);
+      r.status === "in_progress" && r.attempts === request.deliveryCount
+        ? r
+        : started(r, request.deliveryCount, startedAt);
     let marking: Promise<StoredRecord | null> | null = null;
     const timer = setTimeout(() => {
       marking = this.#o.store.advance(current, begin);
@@ -172,7 +175,10 @@ export class ApiWorker {
   async #call(request: QueuedRequest, lease: RuntimeLease, log: Logger): Promise<Outcome | "redeliver"> {
     const { payload, contentType, headers, id, deliveryCount } = request;
     try {
-      const response = await lease.client.handle({ requestId: id, payload, contentType, headers, attempt: deliveryCount }, this.#o.requestTimeoutMs);
+      const response = await lease.client.handle(
+        { requestId: id, payload, contentType, headers, attempt: deliveryCount },
+        this.#o.requestTimeoutMs,
+      );
       return outcomeOf(response);
     } catch (err) {
       if (err instanceof RuntimeTimeoutError) {
@@ -189,15 +195,24 @@ export class ApiWorker {
     }
   }
 
-  async #finish(current: StoredRecord, begin: (r: RequestRecord) => RequestRecord, outcome: Outcome, log: Logger): Promise<void> {
+  async #finish(
+    current: StoredRecord,
+    begin: (r: RequestRecord) => RequestRecord,
+    outcome: Outcome,
+    log: Logger,
+  ): Promise<void> {
     if (outcome.kind === "failed") log.info({ error: outcome.error, traceback: outcome.traceback }, "request failed");
     else log.debug("request completed");
-    const end = (r: RequestRecord): RequestRecord => (outcome.kind === "completed" ? completed(begin(r), outcome.result) : failed(begin(r), outcome.error));
+    const end = (r: RequestRecord): RequestRecord =>
+      outcome.kind === "completed" ? completed(begin(r), outcome.result) : failed(begin(r), outcome.error);
     try {
       await this.#o.store.advance(current, end);
     } catch (err) {
       if (!(err instanceof RecordTooLargeError)) throw err;
-      const error: RequestError = { type: "ResultTooLarge", message: `the result is ${err.bytes} bytes; results may be at most ${err.limit} bytes` };
+      const error: RequestError = {
+        type: "ResultTooLarge",
+        message: `the result is ${err.bytes} bytes; results may be at most ${err.limit} bytes`,
+      };
       log.info({ error }, "request failed");
       await this.#o.store.advance(current, (r) => failed(begin(r), error));
     }

@@ -38,7 +38,8 @@ function client(base: string, sockets: number): Http {
   return {
     call: (method, path, body) =>
       new Promise((resolve, reject) => {
-        const headers = body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+        const headers =
+          body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
         const req = request({ agent, host: url.hostname, port: url.port, method, path, headers }, (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
@@ -63,7 +64,14 @@ async function one(http: Http, endpoint: string, longPoll: boolean): Promise<num
   }
 }
 
-async function level(http: Http, endpoint: string, concurrency: number, total: number, seconds: number, longPoll: boolean) {
+async function level(
+  http: Http,
+  endpoint: string,
+  concurrency: number,
+  total: number,
+  seconds: number,
+  longPoll: boolean,
+) {
   const latencies: number[] = [];
   const deadline = performance.now() + seconds * 1000;
   let started = 0;
@@ -90,9 +98,13 @@ async function startGlia(replicas: number): Promise<{ url: string; stop(): Promi
   const yaml = await readFile(join(project, "cortex.yaml"), "utf8");
   await writeFile(join(project, "cortex.yaml"), `${yaml}  autoscaling:\n    min_replicas: ${replicas}\n`);
   const cli = fileURLToPath(new URL("../../control-plane/cli/main.ts", import.meta.url));
-  const child = spawn(process.execPath, ["--import", "tsx", cli, "up", project, "--port", "0", "--data-dir", join(dir, "data"), "--log-level", "warn"], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", cli, "up", project, "--port", "0", "--data-dir", join(dir, "data"), "--log-level", "warn"],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   const lines = createInterface({ input: child.stderr! });
   const url = await new Promise<string>((resolve, reject) => {
     lines.on("line", (line) => {
@@ -121,11 +133,15 @@ async function main(): Promise<void> {
     const levels = args.concurrency.split(",").map(Number);
     const http = client(glia.url, Math.max(...levels));
     await level(http, endpoint, 8, 300, 10, longPoll); // warm-up
-    console.log(`glia pipeline bench: no-op handler, ${args.replicas} runtime(s), GET ${longPoll ? "long-poll (?wait=10)" : "polling"}, node ${process.version}, ${cpus().length} cores`);
+    console.log(
+      `glia pipeline bench: no-op handler, ${args.replicas} runtime(s), GET ${longPoll ? "long-poll (?wait=10)" : "polling"}, node ${process.version}, ${cpus().length} cores`,
+    );
     console.log("concurrency  completed  req/s    p50 ms  p99 ms");
     for (const c of levels) {
       const r = await level(http, endpoint, c, Number(args.requests), Number(args.seconds), longPoll);
-      console.log(`${String(r.concurrency).padEnd(13)}${String(r.completed).padEnd(11)}${r.perSecond.toFixed(0).padEnd(9)}${r.p50.toFixed(2).padEnd(8)}${r.p99.toFixed(2)}`);
+      console.log(
+        `${String(r.concurrency).padEnd(13)}${String(r.completed).padEnd(11)}${r.perSecond.toFixed(0).padEnd(9)}${r.p50.toFixed(2).padEnd(8)}${r.p99.toFixed(2)}`,
+      );
     }
   } finally {
     await glia.stop();

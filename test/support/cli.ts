@@ -18,7 +18,11 @@ export interface RunningCli {
 
 /** Runs `glia <args>` as a user would, from the repository root. */
 export function runCli(args: string[]): RunningCli {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, INIT_CWD: ROOT } });
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, INIT_CWD: ROOT },
+  });
   const stderr: string[] = [];
   const listeners = new Set<(line: string) => void>();
   createInterface({ input: child.stderr! }).on("line", (line) => {
@@ -30,7 +34,10 @@ export function runCli(args: string[]): RunningCli {
     new Promise((resolve, reject) => {
       const seen = stderr.map((l) => pattern.exec(l)).find(Boolean);
       if (seen) return resolve(seen);
-      const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${stderr.join("\n")}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${stderr.join("\n")}`)),
+        timeoutMs,
+      );
       const listener = (line: string): void => {
         const m = pattern.exec(line);
         if (m) {
@@ -40,7 +47,9 @@ export function runCli(args: string[]): RunningCli {
         }
       };
       listeners.add(listener);
-      void exited.then((code) => reject(new Error(`glia exited with ${code} before printing ${pattern}:\n${stderr.join("\n")}`)));
+      void exited.then((code) =>
+        reject(new Error(`glia exited with ${code} before printing ${pattern}:\n${stderr.join("\n")}`)),
+      );
     });
   return { child, stderr, waitForLine, exited };
 }

@@ -36,7 +36,12 @@ export async function submit(url: string, body: string | Uint8Array, contentType
 }
 
 /** Polls `GET <url>/<id>` until `until(status)` holds; fails after `timeoutMs` showing the last answer. */
-export async function waitFor(url: string, id: string, until: (status: string) => boolean, timeoutMs = 30_000): Promise<Answer> {
+export async function waitFor(
+  url: string,
+  id: string,
+  until: (status: string) => boolean,
+  timeoutMs = 30_000,
+): Promise<Answer> {
   const deadline = Date.now() + timeoutMs;
   let last: Answer | undefined;
   while (Date.now() < deadline) {
@@ -44,7 +49,9 @@ export async function waitFor(url: string, id: string, until: (status: string) =
     if (until(String(last.body["status"]))) return last;
     await sleep(10);
   }
-  throw new Error(`request ${id} did not reach the awaited status within ${timeoutMs} ms; last answer: ${JSON.stringify(last?.body)}`);
+  throw new Error(
+    `request ${id} did not reach the awaited status within ${timeoutMs} ms; last answer: ${JSON.stringify(last?.body)}`,
+  );
 }
 
 export const isFinal = (status: string): boolean => status === "completed" || status === "failed";
