@@ -7,6 +7,23 @@ import { runCli, type RunningCli } from "./support/cli.ts";
 import { FIXTURES } from "./support/platform.ts";
 import { get, submit } from "./support/http.ts";
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe("glia up, as a user runs it", { timeout: 180_000 }, () => {
   const started: RunningCli[] = [];
   after(() => started.forEach((c) => c.child.kill("SIGKILL")));
@@ -17,8 +34,9 @@ describe("glia up, as a user runs it", { timeout: 180_000 }, () => {
       const cli = runCli(["up", `${FIXTURES}echo-payloads`, "--port", "0", "--data-dir", data]);
       started.push(cli);
       const [, url] = await cli.waitForLine(/^ {2}echo \(1 runtime\): (http:\/\/127\.0\.0\.1:\d+\/echo)$/);
+      await cli.waitForLine(/^ {4}curl (\S+) -X POST -H "Content-Type: application\/json" -d /);
       assert.ok(
-        cli.stderr.some((l) => l.includes(`curl ${url} -X POST -H "Content-Type: application/json"`)),
+        cli.stderr.some((l) => l.startsWith(`    curl ${url} -X POST`)),
         cli.stderr.join("\n"),
       );
       const id = await submit(url!, "hello world", "text/plain");
@@ -27,6 +45,29 @@ describe("glia up, as a user runs it", { timeout: 180_000 }, () => {
       assert.equal((done.body["result"] as Record<string, unknown>)["payload"], "hello world");
       cli.child.kill("SIGINT");
       assert.equal(await cli.exited, 0, cli.stderr.join("\n"));
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  });
+
+  it("killed with SIGKILL, leaves no runtime or nats-server behind, and starts again on the same data", async () => {
+    const data = await mkdtemp(join(tmpdir(), "glia-cli-"));
+    try {
+      const first = runCli(["up", `${FIXTURES}echo-payloads`, "--port", "0", "--data-dir", data]);
+      started.push(first);
+      await first.waitForLine(/^glia is serving on /);
+      const runtimePid = first.logs.find((l) => l["msg"] === "runtime serving")?.["runtimePid"] as number;
+      assert.ok(runtimePid > 0, "the runtime's pid is logged");
+      first.child.kill("SIGKILL");
+      await first.exited;
+      await waitUntil(() => !alive(runtimePid), 10_000, "the runtime exits with its worker");
+      const second = runCli(["up", `${FIXTURES}echo-payloads`, "--port", "0", "--data-dir", data]);
+      started.push(second);
+      const [, url] = await second.waitForLine(/^ {2}echo \(1 runtime\): (http:\S+)$/);
+      const id = await submit(url!, "{}", "application/json");
+      assert.equal((await get(`${url}/${id}?wait=20`)).body["status"], "completed");
+      second.child.kill("SIGINT");
+      assert.equal(await second.exited, 0);
     } finally {
       await rm(data, { recursive: true, force: true });
     }

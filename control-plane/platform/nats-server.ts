@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { NatsStartError } from "./errors.ts";
@@ -32,6 +32,7 @@ export interface NatsServer {
 export async function startNatsServer(options: NatsServerOptions): Promise<NatsServer> {
   const dir = options.dataDir;
   await mkdir(dir, { recursive: true });
+  await stopLeftovers(dir);
   const conf = join(dir, "nats-server.conf");
   await writeFile(
     conf,
@@ -54,6 +55,40 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   failed.catch(() => {}); // after a good start, a later exit is the owner's business, not a crash
   const url = await Promise.race([waitForPorts(dir, child, options.startTimeoutMs ?? 15_000), failed]);
   return { url, pid: child.pid!, stop: () => stop(child, dir) };
+}
+
+/**
+ * A nats-server left running on this data folder by a glia that was killed (its ports file is
+ * still there) would hold the JetStream store; stop it first. Only a process whose command line
+ * names this folder's config is touched.
+ */
+async function stopLeftovers(dir: string): Promise<void> {
+  const conf = join(dir, "nats-server.conf");
+  for (const name of await readdir(dir)) {
+    const pid = Number(/^nats-server_(\d+)\.ports$/.exec(name)?.[1]);
+    if (!pid) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes(conf)) await terminate(pid);
+    await rm(join(dir, name), { force: true });
+  }
+}
+
+async function terminate(pid: number): Promise<void> {
+  process.kill(pid, "SIGTERM");
+  for (let waited = 0; waited < 10_000; waited += 50) {
+    if (!alive(pid)) return;
+    await sleep(50);
+  }
+  process.kill(pid, "SIGKILL");
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function waitForPorts(dir: string, child: ChildProcess, timeoutMs: number): Promise<string> {

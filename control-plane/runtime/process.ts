@@ -119,8 +119,16 @@ export class RuntimeProcess {
     const args = ["-m", "glia_runtime", "--socket", socket, "--project", projectDir, "--spec", specFile];
     const child = spawn(python, args, {
       cwd: projectDir,
-      env: { ...process.env, ...env, PYTHONPATH: runtimeRoot, PYTHONUNBUFFERED: "1", GLIA_API: this.#launch.api },
-      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        ...env,
+        PYTHONPATH: runtimeRoot,
+        PYTHONUNBUFFERED: "1",
+        GLIA_API: this.#launch.api,
+        GLIA_PARENT_WATCH: "stdin",
+      },
+      // The runtime stops when its stdin closes, i.e. when this process is gone, even by SIGKILL.
+      stdio: ["pipe", "pipe", "pipe"],
     });
     this.#pipe(child);
     return child;

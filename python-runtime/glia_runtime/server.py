@@ -14,6 +14,8 @@ import logging
 import os
 import signal
 import stat
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -250,6 +252,39 @@ class StopSignals:
             self._loop.remove_signal_handler(sig)
 
 
+PARENT_WATCH_ENV = "GLIA_PARENT_WATCH"
+
+
+def watch_parent(
+    loop: asyncio.AbstractEventLoop, signals: StopSignals, logger: logging.Logger
+) -> None:
+    """Stop at once when the worker that started this runtime is gone.
+
+    The worker holds the write end of our stdin and never writes; when it exits, even by
+    SIGKILL, stdin reaches end-of-file. Its requests go back to the queue, so there is nothing
+    to finish for it.
+
+    Args:
+        loop: The running event loop.
+        signals: Set (stop and force) when the parent is gone.
+        logger: The runtime logger.
+    """
+
+    def wait_for_eof() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            while sys.stdin.buffer.read(4096):
+                pass
+        _call_soon(loop, gone)
+
+    def gone() -> None:
+        logger.warning("the worker that started this runtime is gone; stopping")
+        signals.received = signals.received or "parent exited"
+        signals.stop.set()
+        signals.force.set()
+
+    threading.Thread(target=wait_for_eof, name="glia-parent-watch", daemon=True).start()
+
+
 def grpc_options(max_message_bytes: int) -> list[tuple[str, int]]:
     """Return the server options that raise gRPC's message size limits.
 
@@ -295,6 +330,8 @@ async def serve(options: ServeOptions, invoker: HandlerInvoker, logger: logging.
     remove_stale_socket(options.socket)
     server.add_insecure_port(f"unix:{options.socket}")
     signals = StopSignals(asyncio.get_running_loop())
+    if os.environ.get(PARENT_WATCH_ENV) == "stdin":
+        watch_parent(asyncio.get_running_loop(), signals, logger)
     await server.start()
     service.set_serving()
     logger.info("serving", extra={"socket": str(options.socket), "pid": os.getpid()})

@@ -422,3 +422,32 @@ def test_remove_stale_socket_removes_only_sockets(tmp_path: Path) -> None:
     remove_stale_socket(regular)
     assert regular.exists()
     remove_stale_socket(tmp_path / "missing.sock")
+
+
+def test_runtime_exits_when_its_parent_is_gone(tmp_path: Path) -> None:
+    """With GLIA_PARENT_WATCH=stdin, closing stdin (the worker dying) stops the runtime."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "handler.py").write_text(
+        "class Handler:\n    def handle_async(self, payload):\n        return {}\n"
+    )
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"api": "watch", "handler": {"path": "handler.py"}}))
+    sock = tmp_path / "rt.sock"
+    env = {**os.environ, "PYTHONPATH": str(RUNTIME_ROOT), "GLIA_PARENT_WATCH": "stdin"}
+    args = [sys.executable, "-m", "glia_runtime", "--socket", str(sock)]
+    args += ["--project", str(project), "--spec", str(spec)]
+    proc = subprocess.Popen(args, env=env, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not sock.exists():
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            assert time.monotonic() < deadline, "the runtime never started serving"
+            time.sleep(0.05)
+        assert proc.stdin is not None
+        proc.stdin.close()
+        assert proc.wait(timeout=10) == 0
+        assert b"is gone; stopping" in (proc.stderr.read() if proc.stderr else b"")
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -10,6 +10,8 @@ export interface RunningCli {
   child: ChildProcess;
   /** Everything printed on stderr so far. */
   stderr: string[];
+  /** The JSON log lines printed on stdout so far. */
+  logs: Array<Record<string, unknown>>;
   /** Resolves with the first stderr line matching `pattern`; rejects if the process exits first. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   /** Resolves with the exit code. */
@@ -20,10 +22,18 @@ export interface RunningCli {
 export function runCli(args: string[]): RunningCli {
   const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
     cwd: ROOT,
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, INIT_CWD: ROOT },
   });
   const stderr: string[] = [];
+  const logs: Array<Record<string, unknown>> = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    try {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // not a log line
+    }
+  });
   const listeners = new Set<(line: string) => void>();
   createInterface({ input: child.stderr! }).on("line", (line) => {
     stderr.push(line);
@@ -51,5 +61,5 @@ export function runCli(args: string[]): RunningCli {
         reject(new Error(`glia exited with ${code} before printing ${pattern}:\n${stderr.join("\n")}`)),
       );
     });
-  return { child, stderr, waitForLine, exited };
+  return { child, stderr, logs, waitForLine, exited };
 }
