@@ -112,7 +112,8 @@ async function startAll(options: UpOptions, specs: Spec[], envs: Map<string, str
     await worker.start();
     s.workers.push(worker);
   }
-  const maxBodyBytes = Math.min(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, store.maxRecordBytes);
+  // The queued message carries the body plus headers (at most 16 KiB in Node): keep room for them.
+  const maxBodyBytes = Math.min(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, store.maxRecordBytes - 64 * 1024);
   const routes = new RouteTable(specs.map(({ spec }) => ({ api: spec.name, endpoint: spec.endpoint })));
   s.waiters = await RecordWaiters.open(store);
   const app = createGatewayApp({ routes, store, queue, waiters: s.waiters, logger: options.logger, maxBodyBytes });
