@@ -1,6 +1,8 @@
 import { Command, Option } from "commander";
 import { GliaError } from "../errors.ts";
-import { runUp, say, UsageError } from "./up.ts";
+import { runUp } from "./up.ts";
+import { runWorker } from "./worker.ts";
+import { say, UsageError } from "./flags.ts";
 
 const program = new Command()
   .name("glia")
@@ -24,6 +26,25 @@ program
       .env("GLIA_LOG_LEVEL"),
   )
   .action(runUp);
+
+program
+  .command("worker")
+  .description("run one API's worker and Python runtimes (glia up starts one per API; a cluster's worker pods run it)")
+  .requiredOption("--project <dir>", "the project folder holding cortex.yaml")
+  .requiredOption("--api <name>", "the API to serve")
+  .addOption(new Option("--nats-url <url>", "the NATS server").env("NATS_URL").makeOptionMandatory())
+  .option("--python <path>", "the Python interpreter of the API's environment", "python3")
+  .option("--request-timeout <seconds>", "deadline of one handler call (default: 3600)")
+  .option("--ack-wait-ms <ms>", "how long a delivery may go unacknowledged before it is redelivered")
+  .option("--result-ttl-ms <ms>", "max age of queued requests and results")
+  .option("--grace <seconds>", "on SIGTERM, how long running requests may take to finish", "30")
+  .addOption(
+    new Option("--log-level <level>", "log level")
+      .choices(["silent", "debug", "info", "warn", "error"])
+      .default("info")
+      .env("GLIA_LOG_LEVEL"),
+  )
+  .action(runWorker);
 
 try {
   await program.parseAsync(process.argv);

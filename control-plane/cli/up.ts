@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { durationToSeconds, loadProject, parseDuration } from "../config/index.ts";
 import { up, type Platform } from "../platform/index.ts";
 import { createLogger } from "../observability/index.ts";
+import { positiveNumber, say, UsageError } from "./flags.ts";
 
 export interface UpFlags {
   port: string;
@@ -27,7 +28,7 @@ export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
     port: parsePort(flags.port),
     natsUrl: flags.natsUrl,
     dataDir: resolve(flags.dataDir ?? resolve(projects[0]!.projectDir, ".glia")),
-    requestTimeoutMs: seconds("--request-timeout", flags.requestTimeout) * 1000,
+    requestTimeoutMs: positiveNumber("--request-timeout", flags.requestTimeout) * 1000,
     resultTtlMs: parseTtl(flags.resultTtl),
     onProgress: say,
   });
@@ -71,13 +72,6 @@ function parsePort(text: string): number {
   return port;
 }
 
-function seconds(flag: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0)
-    throw new UsageError(`${flag} must be a positive number of seconds, got ${text}`);
-  return value;
-}
-
 /** `--result-ttl`: a duration like `168h`, `90m`, or whole days like `7d`. */
 function parseTtl(text: string): number {
   const days = /^(\d+)d$/.exec(text);
@@ -85,14 +79,4 @@ function parseTtl(text: string): number {
   if (nanos === null || nanos < 1_000_000_000n)
     throw new UsageError(`--result-ttl must be a duration of at least 1s, like 7d, 168h or 30m; got ${text}`);
   return durationToSeconds(nanos) * 1000;
-}
-
-/** A command line that cannot be carried out as typed. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-/** Human-facing lines go to stderr; stdout carries the JSON log. */
-export function say(line: string): void {
-  process.stderr.write(`${line}\n`);
 }

@@ -13,3 +13,13 @@ export class PlatformConfigError extends GliaError {
     super("PLATFORM_CONFIG_INVALID", message);
   }
 }
+
+/** A `glia worker` process could not start (its handler did not load, NATS was unreachable…). */
+export class WorkerStartError extends GliaError {
+  readonly api: string;
+
+  constructor(api: string, code: string, message: string) {
+    super(code, message);
+    this.api = api;
+  }
+}

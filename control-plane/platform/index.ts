@@ -1,4 +1,6 @@
 export { up, type Platform, type ServedApi, type UpOptions } from "./local.ts";
 export { startNatsServer, LOCAL_MAX_PAYLOAD_BYTES, type NatsServer, type NatsServerOptions } from "./nats-server.ts";
 export { listen, type Listener } from "./http.ts";
-export { NatsStartError, PlatformConfigError } from "./errors.ts";
+export { NatsStartError, PlatformConfigError, WorkerStartError } from "./errors.ts";
+export { startWorkerService, type WorkerService, type WorkerServiceOptions } from "./worker-service.ts";
+export { WorkerProcess, type ParentMessage, type WorkerMessage, type WorkerProcessOptions } from "./worker-process.ts";

@@ -4,8 +4,8 @@ import type { LoadedProject, ResolvedApiSpec } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { RecordWaiters, ResultStore, WorkQueue, DEFAULT_RESULT_TTL_MS } from "../jobs/index.ts";
 import { createGatewayApp, RouteTable, DEFAULT_MAX_BODY_BYTES } from "../gateway/index.ts";
-import { ApiWorker } from "../worker/index.ts";
-import { ensureEnvironment, handlerEnvironment, RuntimePool, RUNTIME_ROOT } from "../runtime/index.ts";
+import { ensureEnvironment } from "../runtime/index.ts";
+import { WorkerProcess } from "./worker-process.ts";
 import { startNatsServer, type NatsServer } from "./nats-server.ts";
 import { listen, type Listener } from "./http.ts";
 import { NatsStartError, PlatformConfigError } from "./errors.ts";
@@ -44,7 +44,8 @@ export interface Platform {
   url: string;
   apis: ServedApi[];
   nc: NatsConnection;
-  pools: Map<string, RuntimePool>;
+  /** One supervised `glia worker` process per API. */
+  workers: Map<string, WorkerProcess>;
   /** Stops taking requests, lets running ones finish for up to `graceMs`, then stops everything. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -52,8 +53,7 @@ export interface Platform {
 interface Started {
   nats?: NatsServer;
   nc?: NatsConnection;
-  pools: RuntimePool[];
-  workers: ApiWorker[];
+  workers: WorkerProcess[];
   listener?: Listener;
   waiters?: RecordWaiters;
 }
@@ -63,7 +63,7 @@ export async function up(options: UpOptions): Promise<Platform> {
   const specs = checkUnique(options.projects);
   const progress = options.onProgress ?? (() => {});
   const envs = await buildEnvironments(specs, progress);
-  const s: Started = { pools: [], workers: [] };
+  const s: Started = { workers: [] };
   try {
     return await startAll(options, specs, envs, s);
   } catch (err) {
@@ -86,32 +86,26 @@ async function startAll(options: UpOptions, specs: Spec[], envs: Map<string, str
     maxAgeMs: options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS,
     ackWaitMs: options.ackWaitMs,
   });
-  const pools = new Map<string, RuntimePool>();
+  const workers = new Map<string, WorkerProcess>();
   await Promise.all(
     specs.map(async ({ spec, projectDir }) => {
       await queue.ensure(spec.name);
-      const pool = new RuntimePool(
-        await launchOf(spec, projectDir, envs.get(spec.name)!, options),
-        spec.autoscaling.minReplicas,
-      );
-      s.pools.push(pool);
+      const worker = new WorkerProcess({
+        api: spec.name,
+        projectDir,
+        natsUrl,
+        python: envs.get(spec.name)!,
+        logger: options.logger,
+        requestTimeoutMs: options.requestTimeoutMs,
+        ackWaitMs: options.ackWaitMs,
+        resultTtlMs: options.resultTtlMs,
+      });
+      s.workers.push(worker);
       options.onProgress?.(`starting ${spec.autoscaling.minReplicas} runtime(s) for ${spec.name}`);
-      await pool.start();
-      pools.set(spec.name, pool);
+      await worker.start();
+      workers.set(spec.name, worker);
     }),
   );
-  for (const { spec } of specs) {
-    const worker = new ApiWorker({
-      api: spec.name,
-      queue,
-      store,
-      pool: pools.get(spec.name)!,
-      logger: options.logger,
-      requestTimeoutMs: options.requestTimeoutMs,
-    });
-    await worker.start();
-    s.workers.push(worker);
-  }
   // The queued message carries the body plus headers (at most 16 KiB in Node): keep room for them.
   const maxBodyBytes = Math.min(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, store.maxRecordBytes - 64 * 1024);
   const routes = new RouteTable(specs.map(({ spec }) => ({ api: spec.name, endpoint: spec.endpoint })));
@@ -123,7 +117,7 @@ async function startAll(options: UpOptions, specs: Spec[], envs: Map<string, str
   return {
     url,
     nc: s.nc,
-    pools,
+    workers,
     apis: specs.map(({ spec }) => ({
       name: spec.name,
       endpoint: spec.endpoint,
@@ -163,23 +157,6 @@ async function buildEnvironments(specs: Spec[], progress: (line: string) => void
   return pythons;
 }
 
-async function launchOf(spec: ResolvedApiSpec, projectDir: string, python: string, options: UpOptions) {
-  return {
-    api: spec.name,
-    python,
-    runtimeRoot: RUNTIME_ROOT,
-    projectDir,
-    handler: {
-      path: spec.handler.path,
-      config: spec.handler.config,
-      pythonPath: spec.handler.pythonPath,
-      logLevel: spec.handler.logLevel,
-    },
-    env: await handlerEnvironment(projectDir, spec.handler.env),
-    logger: options.logger,
-  };
-}
-
 async function stopAll(s: Started, graceMs: number, logger: Logger): Promise<void> {
   const log = logger.child({ module: "platform" });
   const closing = s.listener?.close(); // stop accepting first, then wake long polls so they answer
@@ -188,8 +165,6 @@ async function stopAll(s: Started, graceMs: number, logger: Logger): Promise<voi
   log.debug("gateway closed");
   await Promise.all(s.workers.map((w) => w.stop(graceMs)));
   log.debug("workers stopped");
-  await Promise.all(s.pools.map((p) => p.stop(5_000)));
-  log.debug("runtimes stopped");
   await s.nc?.drain().catch((err: unknown) => log.warn({ err }, "closing the NATS connection failed"));
   await s.nats?.stop();
   log.info("glia stopped");

@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "../observability/index.ts";
+import { WorkerStartError } from "./errors.ts";
+
+const CLI_MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Restart back-off after a crash: 0.5 s doubling to 30 s; reset after a minute up. */
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 30_000;
+const HEALTHY_RESET_MS = 60_000;
+
+/** Messages a `glia worker` child sends its parent over the IPC channel. */
+export type WorkerMessage = { type: "ready" } | { type: "failed"; code: string; message: string };
+/** Messages the parent sends a `glia worker` child. */
+export type ParentMessage = { type: "stop"; graceMs: number };
+
+export interface WorkerProcessOptions {
+  api: string;
+  projectDir: string;
+  natsUrl: string;
+  python: string;
+  logger: Logger;
+  requestTimeoutMs?: number;
+  ackWaitMs?: number;
+  resultTtlMs?: number;
+}
+
+/**
+ * One `glia worker` child process serving one API, supervised: started, awaited until its
+ * runtimes serve, restarted with back-off if it dies, stopped with a grace period.
+ */
+export class WorkerProcess {
+  readonly #o: WorkerProcessOptions;
+  readonly #log: Logger;
+  #child: ChildProcess | null = null;
+  #stopping = false;
+  #failures = 0;
+  #startedAt = 0;
+
+  constructor(options: WorkerProcessOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ module: "worker-process", api: options.api });
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Starts the child and resolves once it reports ready; rejects with why it could not start. */
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, [...process.execArgv, CLI_MAIN, "worker", ...this.#args()], {
+      cwd: ROOT,
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    this.#child = child;
+    const exited = once(child, "exit") as Promise<[number | null, string | null]>;
+    await Promise.race([this.#ready(child), exited.then(([code, signal]) => this.#earlyExit(code, signal))]);
+    this.#startedAt = Date.now();
+    void exited.then(([code, signal]) => this.#onExit(child, code, signal));
+    this.#log.info({ workerPid: child.pid }, "worker process ready");
+  }
+
+  /** The child stops pulling and finishes running requests for up to `graceMs`, then exits. */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    const child = this.#child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, "exit");
+    const stop: ParentMessage = { type: "stop", graceMs };
+    if (child.connected) child.send(stop);
+    else child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs + 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  #args(): string[] {
+    const o = this.#o;
+    const args = ["--project", o.projectDir, "--api", o.api, "--nats-url", o.natsUrl, "--python", o.python];
+    args.push("--log-level", this.#o.logger.level);
+    if (o.requestTimeoutMs !== undefined) args.push("--request-timeout", String(o.requestTimeoutMs / 1000));
+    if (o.ackWaitMs !== undefined) args.push("--ack-wait-ms", String(o.ackWaitMs));
+    if (o.resultTtlMs !== undefined) args.push("--result-ttl-ms", String(o.resultTtlMs));
+    return args;
+  }
+
+  #ready(child: ChildProcess): Promise<void> {
+    return new Promise((resolve, reject) => {
+      child.on("message", (m: WorkerMessage) => {
+        if (m.type === "ready") resolve();
+        else reject(new WorkerStartError(this.#o.api, m.code, m.message));
+      });
+    });
+  }
+
+  async #earlyExit(code: number | null, signal: string | null): Promise<never> {
+    await sleep(50); // a "failed" message sent just before exiting may still be in flight
+    const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+    throw new WorkerStartError(this.#o.api, "WORKER_EXITED", `the worker process ${how} before it was ready`);
+  }
+
+  #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
+    if (this.#stopping || this.#child !== child) return;
+    if (Date.now() - this.#startedAt > HEALTHY_RESET_MS) this.#failures = 0;
+    this.#log.error({ code, signal }, "worker process died; its running requests go back to the queue; restarting it");
+    void this.#restart();
+  }
+
+  async #restart(): Promise<void> {
+    while (!this.#stopping) {
+      await sleep(Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.#failures++));
+      if (this.#stopping) return;
+      try {
+        return await this.start();
+      } catch (err) {
+        this.#log.error({ err }, "worker process restart failed");
+      }
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { loadProject, type ResolvedApiSpec } from "../config/index.ts";
+import type { Logger } from "../observability/index.ts";
+import { ResultStore, WorkQueue } from "../jobs/index.ts";
+import { ApiWorker } from "../worker/index.ts";
+import { handlerEnvironment, RuntimePool, RUNTIME_ROOT } from "../runtime/index.ts";
+import { NatsStartError, PlatformConfigError } from "./errors.ts";
+
+/** What one worker process serves: one API of one project. */
+export interface WorkerServiceOptions {
+  projectDir: string;
+  api: string;
+  natsUrl: string;
+  /** The interpreter of the API's Python environment. */
+  python: string;
+  logger: Logger;
+  requestTimeoutMs?: number;
+  ackWaitMs?: number;
+  resultTtlMs?: number;
+}
+
+export interface WorkerService {
+  /** Stops pulling, lets running requests finish for up to `graceMs`, stops the runtimes. */
+  stop(graceMs: number): Promise<void>;
+}
+
+/**
+ * Runs one API's worker and its runtime processes in this process (the body of `glia worker`).
+ * Resolves once every runtime reports SERVING and the worker pulls.
+ */
+export async function startWorkerService(options: WorkerServiceOptions): Promise<WorkerService> {
+  const spec = await apiSpec(options.projectDir, options.api);
+  const nc = await connect({
+    servers: options.natsUrl,
+    name: `glia-worker-${spec.name}`,
+    maxReconnectAttempts: -1,
+  }).catch((err: Error) => {
+    throw new NatsStartError(`could not connect to NATS at ${options.natsUrl}: ${err.message}`, { cause: err });
+  });
+  let pool: RuntimePool | undefined;
+  try {
+    const store = await ResultStore.open(nc, { ttlMs: options.resultTtlMs });
+    const queue = await WorkQueue.open(nc, { maxAgeMs: options.resultTtlMs, ackWaitMs: options.ackWaitMs });
+    await queue.ensure(spec.name);
+    pool = new RuntimePool(await launchOf(spec, options), spec.autoscaling.minReplicas);
+    await pool.start();
+    const worker = new ApiWorker({
+      api: spec.name,
+      queue,
+      store,
+      pool,
+      logger: options.logger,
+      requestTimeoutMs: options.requestTimeoutMs,
+    });
+    await worker.start();
+    return { stop: (graceMs) => stop(worker, pool!, nc, graceMs) };
+  } catch (err) {
+    await pool?.stop(1_000);
+    await nc.close();
+    throw err;
+  }
+}
+
+async function apiSpec(projectDir: string, api: string): Promise<ResolvedApiSpec> {
+  const project = await loadProject(projectDir);
+  const spec = project.apis.find((a) => a.name === api);
+  if (!spec) throw new PlatformConfigError(`${project.configFile} defines no API named ${api}`);
+  return spec;
+}
+
+async function launchOf(spec: ResolvedApiSpec, options: WorkerServiceOptions) {
+  const { handler } = spec;
+  return {
+    api: spec.name,
+    python: options.python,
+    runtimeRoot: RUNTIME_ROOT,
+    projectDir: options.projectDir,
+    handler: { path: handler.path, config: handler.config, pythonPath: handler.pythonPath, logLevel: handler.logLevel },
+    env: await handlerEnvironment(options.projectDir, handler.env),
+    logger: options.logger,
+  };
+}
+
+async function stop(worker: ApiWorker, pool: RuntimePool, nc: NatsConnection, graceMs: number): Promise<void> {
+  await worker.stop(graceMs);
+  await pool.stop(5_000);
+  await nc.drain().catch(() => nc.close());
+}
