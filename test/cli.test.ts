@@ -6,15 +6,7 @@ import { join } from "node:path";
 import { runCli, type RunningCli } from "./support/cli.ts";
 import { FIXTURES } from "./support/platform.ts";
 import { get, submit } from "./support/http.ts";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive } from "../control-plane/platform/index.ts";
 
 async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

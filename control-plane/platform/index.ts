@@ -1,5 +1,11 @@
 export { up, type Platform, type ServedApi, type UpOptions } from "./local.ts";
-export { startNatsServer, LOCAL_MAX_PAYLOAD_BYTES, type NatsServer, type NatsServerOptions } from "./nats-server.ts";
+export {
+  alive,
+  startNatsServer,
+  LOCAL_MAX_PAYLOAD_BYTES,
+  type NatsServer,
+  type NatsServerOptions,
+} from "./nats-server.ts";
 export { listen, type Listener } from "./http.ts";
 export { NatsStartError, PlatformConfigError, WorkerStartError } from "./errors.ts";
 export { startWorkerService, type WorkerService, type WorkerServiceOptions } from "./worker-service.ts";

@@ -82,7 +82,8 @@ async function terminate(pid: number): Promise<void> {
   process.kill(pid, "SIGKILL");
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

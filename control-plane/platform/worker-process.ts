@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../observability/index.ts";
 import { WorkerStartError } from "./errors.ts";
+import type { WorkerServiceOptions } from "./worker-service.ts";
 
 const CLI_MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -18,16 +19,8 @@ export type WorkerMessage = { type: "ready" } | { type: "failed"; code: string; 
 /** Messages the parent sends a `glia worker` child. */
 export type ParentMessage = { type: "stop"; graceMs: number };
 
-export interface WorkerProcessOptions {
-  api: string;
-  projectDir: string;
-  natsUrl: string;
-  python: string;
-  logger: Logger;
-  requestTimeoutMs?: number;
-  ackWaitMs?: number;
-  resultTtlMs?: number;
-}
+/** A worker process is started with what the service inside it needs. */
+export type WorkerProcessOptions = WorkerServiceOptions;
 
 /**
  * One `glia worker` child process serving one API, supervised: started, awaited until its
