@@ -15,6 +15,7 @@ program
   .argument("[projects...]", "project folders or cortex.yaml files", [])
   .option("-p, --port <port>", "public HTTP port (0 picks a free one)", "8080")
   .option("--host <host>", "address the public listener binds to", "127.0.0.1")
+  .option("--internal-port <port>", "loopback port handlers reach as http://api-<name>:8888/", "8888")
   .addOption(new Option("--nats-url <url>", "use this NATS server instead of starting one").env("NATS_URL"))
   .option("--data-dir <dir>", "where the started NATS server keeps its data (default: <project>/.glia)")
   .option("--request-timeout <seconds>", "deadline of one handler call", "3600")
@@ -37,6 +38,7 @@ program
   .option("--request-timeout <seconds>", "deadline of one handler call (default: 3600)")
   .option("--ack-wait-ms <ms>", "how long a delivery may go unacknowledged before it is redelivered")
   .option("--result-ttl-ms <ms>", "max age of queued requests and results")
+  .option("--chain-address <host:port>", "where handlers reach http://api-<name>:8888/ locally (default: DNS)")
   .option("--grace <seconds>", "on SIGTERM, how long running requests may take to finish", "30")
   .addOption(
     new Option("--log-level <level>", "log level")

@@ -6,6 +6,7 @@ import { positiveNumber, say, UsageError } from "./flags.ts";
 
 export interface UpFlags {
   port: string;
+  internalPort: string;
   host: string;
   natsUrl?: string;
   dataDir?: string;
@@ -25,7 +26,8 @@ export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
     projects,
     logger,
     host: flags.host,
-    port: parsePort(flags.port),
+    port: parsePort("--port", flags.port),
+    internalPort: parsePort("--internal-port", flags.internalPort),
     natsUrl: flags.natsUrl,
     dataDir: resolve(flags.dataDir ?? resolve(projects[0]!.projectDir, ".glia")),
     requestTimeoutMs: positiveNumber("--request-timeout", flags.requestTimeout) * 1000,
@@ -65,10 +67,10 @@ function waitForSignal(platform: Platform): Promise<void> {
   });
 }
 
-function parsePort(text: string): number {
+function parsePort(flag: string, text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port must be a whole number from 0 to 65535, got ${text}`);
+    throw new UsageError(`${flag} must be a whole number from 0 to 65535, got ${text}`);
   return port;
 }
 

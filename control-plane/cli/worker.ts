@@ -11,6 +11,7 @@ export interface WorkerFlags {
   requestTimeout?: string;
   ackWaitMs?: string;
   resultTtlMs?: string;
+  chainAddress?: string;
   grace: string;
   logLevel: string;
 }
@@ -36,6 +37,7 @@ export async function runWorker(flags: WorkerFlags): Promise<void> {
       requestTimeoutMs: timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000,
       ackWaitMs: optional("--ack-wait-ms", flags.ackWaitMs),
       resultTtlMs: optional("--result-ttl-ms", flags.resultTtlMs),
+      chainAddress: flags.chainAddress,
     });
   } catch (err) {
     tell({ type: "failed", code: (err as GliaError).code ?? "WORKER_START_FAILED", message: (err as Error).message });

@@ -45,10 +45,28 @@ const DROPPED_HEADERS = new Set([
   "keep-alive",
 ]);
 
-/** Builds the public HTTP app (it does not listen; `platform/` does). */
+/** Finds what a request points at, or throws NotFoundError. */
+type Locate = (c: Context) => RouteMatch;
+
+/**
+ * Builds the public HTTP app: APIs by endpoint path (`POST /<endpoint>`, `GET /<endpoint>/<id>`).
+ * It does not listen; `platform/` does.
+ */
 export function createGatewayApp(options: GatewayOptions): Hono {
+  return buildApp(options, "gateway", (c) => byPath(options.routes, c.req.path));
+}
+
+/**
+ * Builds the internal app that handlers reach at `http://api-<name>:8888/`: the API is named by
+ * the Host header, `POST /` submits and `GET /<id>` reads, as from outside.
+ */
+export function createInternalApp(options: GatewayOptions): Hono {
+  return buildApp(options, "internal-gateway", (c) => byHost(options.routes, c.req.header("host"), c.req.path));
+}
+
+function buildApp(options: GatewayOptions, module: string, locate: Locate): Hono {
   const app = new Hono();
-  const log = options.logger.child({ module: "gateway" });
+  const log = options.logger.child({ module });
   const allowOrigins = cors({
     origin: "*",
     allowMethods: ["GET", "HEAD", "POST", "PUT", "OPTIONS"],
@@ -57,24 +75,35 @@ export function createGatewayApp(options: GatewayOptions): Hono {
   // CORS headers matter to browsers only, and browsers send Origin; other clients skip the work.
   app.use("*", (c, next) => (c.req.header("origin") ? allowOrigins(c, next) : next()));
   app.get("/healthz", (c) => c.text("ok"));
-  app.post("*", (c) => submit(c, options, log));
-  app.get("*", (c) => read(c, options));
+  app.post("*", (c) => submit(c, options, log, locate(c)));
+  app.get("*", (c) => read(c, options, locate(c)));
   app.all("*", (c) => {
-    const match = resolve(options.routes, c.req.path);
+    const match = locate(c);
     throw new MethodNotAllowedError(c.req.method, c.req.path, match.kind === "submit" ? "POST" : "GET");
   });
   app.onError((err, c) => onError(err, c, log));
   return app;
 }
 
-function resolve(routes: RouteTable, path: string): RouteMatch {
+function byPath(routes: RouteTable, path: string): RouteMatch {
   const match = routes.match(path);
   if (!match) throw new NotFoundError(`no API is served at ${path}`);
   return match;
 }
 
-async function submit(c: Context, options: GatewayOptions, log: Logger): Promise<Response> {
-  const match = resolve(options.routes, c.req.path);
+function byHost(routes: RouteTable, host: string | undefined, path: string): RouteMatch {
+  const name = /^api-([^:]+)(:\d+)?$/.exec(host ?? "")?.[1];
+  const route = name === undefined ? undefined : routes.byApi(name);
+  if (!route)
+    throw new NotFoundError(`no API answers to the host ${JSON.stringify(host ?? "")}; use http://api-<name>:8888/`);
+  const tail = path.replace(/^\/+|\/+$/g, "");
+  if (tail === "") return { kind: "submit", route };
+  if (tail === "healthz") return { kind: "health", route };
+  if (!tail.includes("/")) return { kind: "record", route, id: tail };
+  throw new NotFoundError(`nothing at ${path} on ${host}; POST / submits, GET /<id> reads`);
+}
+
+async function submit(c: Context, options: GatewayOptions, log: Logger, match: RouteMatch): Promise<Response> {
   if (match.kind !== "submit") throw new MethodNotAllowedError("POST", c.req.path, `POST ${match.route.endpoint}`);
   const api = match.route.api;
   const contentType = c.req.header("content-type") ?? "";
@@ -98,8 +127,7 @@ async function submit(c: Context, options: GatewayOptions, log: Logger): Promise
   return c.json({ id });
 }
 
-async function read(c: Context, options: GatewayOptions): Promise<Response> {
-  const match = resolve(options.routes, c.req.path);
+async function read(c: Context, options: GatewayOptions, match: RouteMatch): Promise<Response> {
   if (match.kind === "health") return c.text("ok");
   if (match.kind === "submit")
     throw new MethodNotAllowedError(

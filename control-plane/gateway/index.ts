@@ -1,4 +1,4 @@
-export { createGatewayApp, DEFAULT_MAX_BODY_BYTES, type GatewayOptions } from "./app.ts";
+export { createGatewayApp, createInternalApp, DEFAULT_MAX_BODY_BYTES, type GatewayOptions } from "./app.ts";
 export { RouteTable, type ApiRoute, type RouteMatch } from "./routes.ts";
 export { checkPayload } from "./payload-check.ts";
 export { PayloadError, PayloadTooLargeError, NotFoundError, RequestRejectedError, formatBytes } from "./errors.ts";

@@ -23,6 +23,10 @@ export class RouteTable {
     this.#byEndpoint = new Map([...routes].map((r) => [r.endpoint, r]));
   }
 
+  byApi(api: string): ApiRoute | undefined {
+    return this.routes.find((r) => r.api === api);
+  }
+
   get routes(): ApiRoute[] {
     return [...this.#byEndpoint.values()];
   }

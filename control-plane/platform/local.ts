@@ -2,8 +2,9 @@ import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { LoadedProject, ResolvedApiSpec } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
+import type { Hono } from "hono";
 import { RecordWaiters, ResultStore, WorkQueue, DEFAULT_RESULT_TTL_MS } from "../jobs/index.ts";
-import { createGatewayApp, RouteTable, DEFAULT_MAX_BODY_BYTES } from "../gateway/index.ts";
+import { createGatewayApp, createInternalApp, RouteTable, DEFAULT_MAX_BODY_BYTES } from "../gateway/index.ts";
 import { ensureEnvironment } from "../runtime/index.ts";
 import { WorkerProcess } from "./worker-process.ts";
 import { startNatsServer, type NatsServer } from "./nats-server.ts";
@@ -17,6 +18,12 @@ export interface UpOptions {
   host?: string;
   /** @default 8080; 0 picks a free port */
   port?: number;
+  /**
+   * Port of the internal listener handlers reach at `http://api-<name>:8888/` (on 127.0.0.1).
+   * If it is taken, a free port is used instead: runtimes map port 8888 of `api-*` hosts to it.
+   * @default 8888
+   */
+  internalPort?: number;
   /** Use this NATS server instead of starting one. */
   natsUrl?: string;
   /** Where a started nats-server keeps its data. */
@@ -55,6 +62,7 @@ interface Started {
   nc?: NatsConnection;
   workers: WorkerProcess[];
   listener?: Listener;
+  internal?: Listener;
   waiters?: RecordWaiters;
 }
 
@@ -86,6 +94,13 @@ async function startAll(options: UpOptions, specs: Spec[], envs: Map<string, str
     maxAgeMs: options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS,
     ackWaitMs: options.ackWaitMs,
   });
+  // The queued message carries the body plus headers (at most 16 KiB in Node): keep room for them.
+  const maxBodyBytes = Math.min(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, store.maxRecordBytes - 64 * 1024);
+  const routes = new RouteTable(specs.map(({ spec }) => ({ api: spec.name, endpoint: spec.endpoint })));
+  s.waiters = await RecordWaiters.open(store);
+  const gateway = { routes, store, queue, waiters: s.waiters, logger: options.logger, maxBodyBytes };
+  s.internal = await listenInternal(createInternalApp(gateway), options.internalPort ?? 8888, log);
+  const chainAddress = `127.0.0.1:${s.internal.port}`;
   const workers = new Map<string, WorkerProcess>();
   await Promise.all(
     specs.map(async ({ spec, projectDir }) => {
@@ -99,6 +114,7 @@ async function startAll(options: UpOptions, specs: Spec[], envs: Map<string, str
         requestTimeoutMs: options.requestTimeoutMs,
         ackWaitMs: options.ackWaitMs,
         resultTtlMs: options.resultTtlMs,
+        chainAddress,
       });
       s.workers.push(worker);
       options.onProgress?.(`starting ${spec.autoscaling.minReplicas} runtime(s) for ${spec.name}`);
@@ -106,12 +122,7 @@ async function startAll(options: UpOptions, specs: Spec[], envs: Map<string, str
       workers.set(spec.name, worker);
     }),
   );
-  // The queued message carries the body plus headers (at most 16 KiB in Node): keep room for them.
-  const maxBodyBytes = Math.min(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, store.maxRecordBytes - 64 * 1024);
-  const routes = new RouteTable(specs.map(({ spec }) => ({ api: spec.name, endpoint: spec.endpoint })));
-  s.waiters = await RecordWaiters.open(store);
-  const app = createGatewayApp({ routes, store, queue, waiters: s.waiters, logger: options.logger, maxBodyBytes });
-  s.listener = await listen(app, options.host ?? "127.0.0.1", options.port ?? 8080);
+  s.listener = await listen(createGatewayApp(gateway), options.host ?? "127.0.0.1", options.port ?? 8080);
   const url = `http://${hostForUrl(s.listener.host)}:${s.listener.port}`;
   log.info({ url, nats: natsUrl, apis: specs.map((x) => x.spec.name) }, "glia is up");
   return {
@@ -159,15 +170,30 @@ async function buildEnvironments(specs: Spec[], progress: (line: string) => void
 
 async function stopAll(s: Started, graceMs: number, logger: Logger): Promise<void> {
   const log = logger.child({ module: "platform" });
-  const closing = s.listener?.close(); // stop accepting first, then wake long polls so they answer
+  const closing = [s.listener?.close(), s.internal?.close()]; // stop accepting, then wake long polls
   s.waiters?.close();
-  await closing;
+  await Promise.all(closing);
   log.debug("gateway closed");
   await Promise.all(s.workers.map((w) => w.stop(graceMs)));
   log.debug("workers stopped");
   await s.nc?.drain().catch((err: unknown) => log.warn({ err }, "closing the NATS connection failed"));
   await s.nats?.stop();
   log.info("glia stopped");
+}
+
+/** The internal listener, on loopback only; its usual port (8888) may be taken, e.g. by Jupyter. */
+async function listenInternal(app: Hono, port: number, log: Logger): Promise<Listener> {
+  try {
+    return await listen(app, "127.0.0.1", port);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    const listener = await listen(app, "127.0.0.1", 0);
+    log.warn(
+      { port, instead: listener.port },
+      "the internal port is taken; handlers reach api-<name>:8888 through another",
+    );
+    return listener;
+  }
 }
 
 function hostForUrl(host: string): string {

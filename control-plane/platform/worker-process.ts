@@ -78,6 +78,7 @@ export class WorkerProcess {
     if (o.requestTimeoutMs !== undefined) args.push("--request-timeout", String(o.requestTimeoutMs / 1000));
     if (o.ackWaitMs !== undefined) args.push("--ack-wait-ms", String(o.ackWaitMs));
     if (o.resultTtlMs !== undefined) args.push("--result-ttl-ms", String(o.resultTtlMs));
+    if (o.chainAddress !== undefined) args.push("--chain-address", o.chainAddress);
     return args;
   }
 

@@ -17,6 +17,8 @@ export interface WorkerServiceOptions {
   requestTimeoutMs?: number;
   ackWaitMs?: number;
   resultTtlMs?: number;
+  /** Where `api-<name>:8888` is served locally (`host:port`); unset in a cluster, where DNS answers. */
+  chainAddress?: string;
 }
 
 export interface WorkerService {
@@ -76,7 +78,10 @@ async function launchOf(spec: ResolvedApiSpec, options: WorkerServiceOptions) {
     runtimeRoot: RUNTIME_ROOT,
     projectDir: options.projectDir,
     handler: { path: handler.path, config: handler.config, pythonPath: handler.pythonPath, logLevel: handler.logLevel },
-    env: await handlerEnvironment(options.projectDir, handler.env),
+    env: {
+      ...(await handlerEnvironment(options.projectDir, handler.env)),
+      ...(options.chainAddress ? { GLIA_CHAIN_ADDRESS: options.chainAddress } : {}),
+    },
     logger: options.logger,
   };
 }

@@ -31,6 +31,8 @@ import traceback
 from pathlib import Path
 
 from cortex_internal.lib.log import logger as cortex_logger
+from glia_runtime.chaining import CHAIN_ADDRESS_ENV
+from glia_runtime.chaining import install as install_chaining
 from glia_runtime.errors import GliaRuntimeError, HandlerLoadError, SpecError, describe_exception
 from glia_runtime.invoke import RESPONSE_OVERHEAD_BYTES, HandlerInvoker
 from glia_runtime.loader import LoadedHandler, load_handler
@@ -144,6 +146,12 @@ def _run(args: argparse.Namespace, context: dict[str, object]) -> int:
     logger = configure_runtime_logging(level, spec.api)
     _configure_user_output(level)
     context["handler_path"] = spec.handler.path
+    chain_address = os.environ.get(CHAIN_ADDRESS_ENV)
+    if chain_address:  # before the handler loads: its module-level code may chain too
+        try:
+            install_chaining(chain_address)
+        except ValueError as exc:
+            raise SpecError(str(exc)) from exc
     loaded = load_handler(args.project, spec.handler, MetricsClient())
     logger.info(
         "handler loaded",

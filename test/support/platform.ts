@@ -20,6 +20,7 @@ export interface TestPlatformOptions {
   requestTimeoutMs?: number;
   maxBodyBytes?: number;
   ackWaitMs?: number;
+  internalPort?: number;
 }
 
 /** Logs go nowhere unless GLIA_TEST_LOG=debug|info is set, for reading a failing run. */
@@ -34,7 +35,15 @@ export async function startPlatform(fixtures: string[], options: TestPlatformOpt
   const dataDir = await mkdtemp(join(tmpdir(), "glia-test-data-"));
   try {
     const projects = await Promise.all(fixtures.map((f) => loadProject(resolve(FIXTURES, f))));
-    const platform = await up({ projects, logger: testLogger(), port: 0, natsUrl: nats.url, dataDir, ...options });
+    const platform = await up({
+      projects,
+      logger: testLogger(),
+      port: 0,
+      internalPort: 0,
+      natsUrl: nats.url,
+      dataDir,
+      ...options,
+    });
     const stop = async (): Promise<void> => {
       await platform.stop(2_000);
       await nats.stop();
