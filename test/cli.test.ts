@@ -3,8 +3,11 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { runCli, type RunningCli } from "./support/cli.ts";
 import { FIXTURES } from "./support/platform.ts";
+
+const EXAMPLES_HELLO = fileURLToPath(new URL("../examples/hello", import.meta.url));
 import { get, submit } from "./support/http.ts";
 import { alive } from "../control-plane/platform/index.ts";
 
@@ -45,6 +48,30 @@ describe("glia up, as a user runs it", { timeout: 180_000 }, () => {
       assert.equal((done.body["result"] as Record<string, unknown>)["payload"], "hello world");
       cli.child.kill("SIGINT");
       assert.equal(await cli.exited, 0, cli.stderr.join("\n"));
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  });
+
+  it("tags a handler's structured log lines with its API and request id", async () => {
+    const data = await mkdtemp(join(tmpdir(), "glia-cli-"));
+    try {
+      const cli = runCli(["up", EXAMPLES_HELLO, "--port", "0", "--data-dir", data]);
+      started.push(cli);
+      const [, url] = await cli.waitForLine(/^ {2}hello \(1 runtime\): (http:\S+)$/);
+      const id = await submit(url!, JSON.stringify({ key: "value" }), "application/json");
+      assert.equal((await get(`${url}/${id}?wait=20`)).body["status"], "completed");
+      await waitUntil(() => cli.logs.some((l) => l["requestId"] === id), 5_000, "the handler's log line");
+      const entry = cli.logs.find((l) => l["requestId"] === id && l["msg"] === "received payload")!;
+      assert.equal(entry["api"], "hello");
+      const line = entry["line"] as Record<string, unknown>;
+      assert.equal(line["levelname"], "INFO");
+      assert.equal(line["message"], "received payload");
+      assert.equal(line["payload_type"], "dict", "extra keys are flattened into the line");
+      assert.equal(typeof line["process"], "number");
+      assert.match(String(line["asctime"]), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}$/);
+      cli.child.kill("SIGINT");
+      assert.equal(await cli.exited, 0);
     } finally {
       await rm(data, { recursive: true, force: true });
     }

@@ -9,6 +9,15 @@ export { resolveConfig } from "./resolve.ts";
 export { canonicalEndpoint } from "./resolve-api.ts";
 export { compareQuantities, parseQuantity, quantityToNumber, type Quantity } from "./quantity.ts";
 export { durationToSeconds, parseDuration } from "./duration.ts";
+export {
+  listProjectFiles,
+  PROJECT_FILE_LIMIT_BYTES,
+  ProjectStagingError,
+  ProjectTooLargeError,
+  stageProject,
+  type ProjectFile,
+  type ProjectFiles,
+} from "./project-files.ts";
 export type {
   LoadedProject,
   ResolvedApiSpec,

@@ -42,6 +42,8 @@ export class RuntimeProcess {
   #dir: string | null = null;
   #stderrTail: string[] = [];
   #loadError: string | null = null;
+  /** The request the runtime is running, so its output lines can be tagged with it. */
+  requestId: string | null = null;
 
   constructor(launch: RuntimeLaunch, replica: number) {
     this.#launch = launch;
@@ -149,7 +151,8 @@ export class RuntimeProcess {
     }
     const level = levelOf(parsed) ?? (stream === "stderr" ? "warn" : "info");
     const message = String(parsed?.["message"] ?? line);
-    this.#log[level]({ stream, runtimePid: this.#child?.pid, ...(parsed ? { line: parsed } : {}) }, message);
+    const requestId = this.requestId ?? undefined;
+    this.#log[level]({ stream, runtimePid: this.#child?.pid, requestId, ...(parsed ? { line: parsed } : {}) }, message);
   }
 
   async #waitServing(socket: string): Promise<void> {

@@ -174,6 +174,7 @@ export class ApiWorker {
   /** Calls the runtime; `"redeliver"` when the runtime died and another delivery is allowed. */
   async #call(request: QueuedRequest, lease: RuntimeLease, log: Logger): Promise<Outcome | "redeliver"> {
     const { payload, contentType, headers, id, deliveryCount } = request;
+    lease.running(id);
     try {
       const response = await lease.client.handle(
         { requestId: id, payload, contentType, headers, attempt: deliveryCount },
