@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import type { LoadedProject, ResolvedApiSpec } from "../config/index.ts";
+import { listProjectFiles, type LoadedProject, type ResolvedApiSpec } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
 import type { Hono } from "hono";
 import { RecordWaiters, ResultStore, WorkQueue, DEFAULT_RESULT_TTL_MS } from "../jobs/index.ts";
@@ -69,6 +69,8 @@ interface Started {
 /** Starts the whole local platform: NATS (unless given), runtimes, workers, and the gateway. */
 export async function up(options: UpOptions): Promise<Platform> {
   const specs = checkUnique(options.projects);
+  // Refuse an oversized project (one file or the whole over 32 MiB) before anything starts.
+  await Promise.all(options.projects.map((p) => listProjectFiles(p.projectDir, p.configFile)));
   const progress = options.onProgress ?? (() => {});
   const envs = await buildEnvironments(specs, progress);
   const s: Started = { workers: [] };

@@ -1,5 +1,8 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { loadProject, type ResolvedApiSpec } from "../config/index.ts";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { listProjectFiles, loadProject, stageProject, type ResolvedApiSpec } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { ResultStore, WorkQueue } from "../jobs/index.ts";
 import { ApiWorker } from "../worker/index.ts";
@@ -31,7 +34,11 @@ export interface WorkerService {
  * Resolves once every runtime reports SERVING and the worker pulls.
  */
 export async function startWorkerService(options: WorkerServiceOptions): Promise<WorkerService> {
-  const spec = await apiSpec(options.projectDir, options.api);
+  const { spec, configFile } = await apiSpec(options.projectDir, options.api);
+  // The runtime sees a staged copy of exactly the project's files (Cortex's exclusions, .cortexignore).
+  const staged = await mkdtemp(join(tmpdir(), `glia-project-${spec.name}-`));
+  await stageProject(await listProjectFiles(options.projectDir, configFile), join(staged, "project"));
+  const projectDir = join(staged, "project");
   const nc = await connect({
     servers: options.natsUrl,
     name: `glia-worker-${spec.name}`,
@@ -44,7 +51,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     const store = await ResultStore.open(nc, { ttlMs: options.resultTtlMs });
     const queue = await WorkQueue.open(nc, { maxAgeMs: options.resultTtlMs, ackWaitMs: options.ackWaitMs });
     await queue.ensure(spec.name);
-    pool = new RuntimePool(await launchOf(spec, options), spec.autoscaling.minReplicas);
+    pool = new RuntimePool(await launchOf(spec, { ...options, projectDir }), spec.autoscaling.minReplicas);
     await pool.start();
     const worker = new ApiWorker({
       api: spec.name,
@@ -55,19 +62,25 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       requestTimeoutMs: options.requestTimeoutMs,
     });
     await worker.start();
-    return { stop: (graceMs) => stop(worker, pool!, nc, graceMs) };
+    return {
+      stop: async (graceMs) => {
+        await stop(worker, pool!, nc, graceMs);
+        await rm(staged, { recursive: true, force: true });
+      },
+    };
   } catch (err) {
     await pool?.stop(1_000);
     await nc.close();
+    await rm(staged, { recursive: true, force: true });
     throw err;
   }
 }
 
-async function apiSpec(projectDir: string, api: string): Promise<ResolvedApiSpec> {
+async function apiSpec(projectDir: string, api: string): Promise<{ spec: ResolvedApiSpec; configFile: string }> {
   const project = await loadProject(projectDir);
   const spec = project.apis.find((a) => a.name === api);
   if (!spec) throw new PlatformConfigError(`${project.configFile} defines no API named ${api}`);
-  return spec;
+  return { spec, configFile: project.configFile };
 }
 
 async function launchOf(spec: ResolvedApiSpec, options: WorkerServiceOptions) {
