@@ -14,7 +14,7 @@ describe("a handler's project environment", { timeout: 120_000 }, () => {
   });
   after(async () => stack?.stop());
 
-  it("sees .env and handler.env in os.environ, imports from python_path, and runs in a staged project folder", async () => {
+  it("sees .env and handler.env in os.environ, imports from python_path and what dependencies.sh installed, and runs in a staged project folder", async () => {
     const url = stack.url("project-env");
     const done = await waitFor(url, await submit(url, "{}", "application/json"), isFinal);
     assert.equal(done.body["status"], "completed", JSON.stringify(done.body));
@@ -23,6 +23,7 @@ describe("a handler's project environment", { timeout: 120_000 }, () => {
     assert.equal(result["FROM_DOTENV"], "dotenv");
     assert.equal(result["BOTH"], "dotenv", ".env wins over handler.env");
     assert.equal(result["shout"], "HI");
+    assert.equal(result["shellmod"], "from dependencies.sh");
     assert.notEqual(await realpath(result["cwd"]!), await realpath(`${FIXTURES}project-env`), "a staged copy");
   });
 });

@@ -162,6 +162,7 @@ async function buildEnvironments(specs: Spec[], progress: (line: string) => void
   for (const { spec, projectDir } of specs) {
     const env = await ensureEnvironment({
       requirementsFile: join(projectDir, spec.handler.dependencies.pip),
+      shellFile: join(projectDir, spec.handler.dependencies.shell),
       onProgress: (line) => progress(`[${spec.name}] ${line}`),
     });
     progress(`[${spec.name}] Python environment ${env.cached ? "reused" : "built"}: ${env.dir}`);

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { EnvironmentBuildError } from "./errors.ts";
@@ -18,6 +18,11 @@ const FORMAT = "glia-env-1";
 export interface EnvironmentRequest {
   /** Absolute path of the project's pip requirements file; it may not exist. */
   requirementsFile: string;
+  /**
+   * Absolute path of the project's shell script (`dependencies.sh`); it may not exist. It runs with
+   * `bash -e` in the project folder, with the environment's `bin/` first on PATH, before the pip install.
+   */
+  shellFile?: string;
   /** The interpreter environments are made from. @default $GLIA_PYTHON or "python3" */
   basePython?: string;
   /** Where environments are cached. @default $GLIA_CACHE_DIR, else $XDG_CACHE_HOME/glia, else ~/.cache/glia */
@@ -42,7 +47,8 @@ export interface PythonEnvironment {
 export async function ensureEnvironment(request: EnvironmentRequest): Promise<PythonEnvironment> {
   const basePython = request.basePython ?? process.env["GLIA_PYTHON"] ?? "python3";
   const projectReqs = await readFile(request.requirementsFile, "utf8").catch(() => null);
-  const key = await environmentKey(basePython, projectReqs);
+  const script = request.shellFile ? await readFile(request.shellFile, "utf8").catch(() => null) : null;
+  const key = await environmentKey(basePython, [projectReqs ?? "", script ?? ""]);
   const dir = join(request.cacheDir ?? defaultCacheDir(), "venvs", key);
   const python = join(dir, "bin", "python");
   if (await exists(join(dir, READY_MARK))) return { python, dir, cached: true };
@@ -64,6 +70,15 @@ export async function ensureEnvironment(request: EnvironmentRequest): Promise<Py
     ];
     progress("installing the runtime's requirements (grpcio, protobuf)");
     await run(pip[0]!, [...pip.slice(1), "-r", RUNTIME_LOCK], progress);
+    if (script !== null) {
+      progress(`running ${request.shellFile}`);
+      const env = {
+        ...process.env,
+        VIRTUAL_ENV: building,
+        PATH: `${join(building, "bin")}:${process.env["PATH"] ?? ""}`,
+      };
+      await run("bash", ["-e", request.shellFile!], progress, { cwd: dirname(request.shellFile!), env });
+    }
     if (projectReqs !== null) {
       progress(`installing the project's requirements from ${request.requirementsFile}`);
       await run(pip[0]!, [...pip.slice(1), "-r", request.requirementsFile], progress);
@@ -88,17 +103,22 @@ export function defaultCacheDir(): string {
   return join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "glia");
 }
 
-async function environmentKey(basePython: string, projectReqs: string | null): Promise<string> {
+async function environmentKey(basePython: string, projectParts: string[]): Promise<string> {
   const runtimeReqs = await readFile(RUNTIME_LOCK, "utf8");
   const version = await capture(basePython, ["-c", "import sys; print(sys.version, sys.executable)"]);
   const hash = createHash("sha256");
-  for (const part of [FORMAT, version, runtimeReqs, projectReqs ?? ""]) hash.update(part).update("\0");
+  for (const part of [FORMAT, version, runtimeReqs, ...projectParts]) hash.update(part).update("\0");
   return hash.digest("hex").slice(0, 20);
 }
 
-function run(command: string, args: string[], onLine: (line: string) => void): Promise<void> {
+function run(
+  command: string,
+  args: string[],
+  onLine: (line: string) => void,
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], ...options });
     const tail: string[] = [];
     const take = (line: string): void => {
       tail.push(line);
