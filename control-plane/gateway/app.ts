@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import type { Logger } from "../observability/index.ts";
+import { exposition, PROMETHEUS_CONTENT_TYPE, type Logger, type MetricFamily } from "../observability/index.ts";
+import type { GatewayMetrics } from "./metrics.ts";
 import {
   isRequestId,
   newRecord,
@@ -29,6 +30,10 @@ export interface GatewayOptions {
   logger: Logger;
   /** Bodies over this many bytes are refused with 413 before they are read whole. */
   maxBodyBytes: number;
+  /** The gateway's own series; `GET /metrics` serves them with the workers'. */
+  metrics: GatewayMetrics;
+  /** Gathers the worker processes' metric families for `GET /metrics`. */
+  scrapeWorkers: () => Promise<MetricFamily[][]>;
 }
 
 /** Longest `?wait=` a GET may ask for, in seconds. */
@@ -53,7 +58,17 @@ type Locate = (c: Context) => RouteMatch;
  * It does not listen; `platform/` does.
  */
 export function createGatewayApp(options: GatewayOptions): Hono {
-  return buildApp(options, "gateway", (c) => byPath(options.routes, c.req.path));
+  const app = new Hono();
+  // Prometheus: glia's own series and what handlers recorded, from the gateway and every worker.
+  app.get("/metrics", async (c) => {
+    const text = await exposition([await options.metrics.families(), ...(await options.scrapeWorkers())]);
+    return c.body(text, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE });
+  });
+  app.route(
+    "/",
+    buildApp(options, "gateway", (c) => byPath(options.routes, c.req.path)),
+  );
+  return app;
 }
 
 /**
@@ -123,6 +138,7 @@ async function submit(c: Context, options: GatewayOptions, log: Logger, match: R
       );
     throw err;
   }
+  options.metrics.submitted.inc({ api });
   log.debug({ api, id, bytes: payload.byteLength, contentType }, "request queued");
   return c.json({ id });
 }

@@ -2,3 +2,4 @@ export { createGatewayApp, createInternalApp, DEFAULT_MAX_BODY_BYTES, type Gatew
 export { RouteTable, type ApiRoute, type RouteMatch } from "./routes.ts";
 export { checkPayload } from "./payload-check.ts";
 export { PayloadError, PayloadTooLargeError, NotFoundError, RequestRejectedError, formatBytes } from "./errors.ts";
+export { GatewayMetrics } from "./metrics.ts";

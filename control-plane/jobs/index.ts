@@ -25,3 +25,4 @@ export {
 export { isApiName, isRequestId } from "./names.ts";
 export { RecordWaiters } from "./record-waiters.ts";
 export { RecordConflictError, RecordTooLargeError, StoreUnavailableError } from "./errors.ts";
+export { answerScrapes, scrapeWorkers } from "./metrics-exchange.ts";

@@ -3,8 +3,14 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { listProjectFiles, type LoadedProject, type ResolvedApiSpec } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
 import type { Hono } from "hono";
-import { RecordWaiters, ResultStore, WorkQueue, DEFAULT_RESULT_TTL_MS } from "../jobs/index.ts";
-import { createGatewayApp, createInternalApp, RouteTable, DEFAULT_MAX_BODY_BYTES } from "../gateway/index.ts";
+import { RecordWaiters, ResultStore, scrapeWorkers, WorkQueue, DEFAULT_RESULT_TTL_MS } from "../jobs/index.ts";
+import {
+  createGatewayApp,
+  createInternalApp,
+  GatewayMetrics,
+  RouteTable,
+  DEFAULT_MAX_BODY_BYTES,
+} from "../gateway/index.ts";
 import { ensureEnvironment } from "../runtime/index.ts";
 import { WorkerProcess } from "./worker-process.ts";
 import { startNatsServer, type NatsServer } from "./nats-server.ts";
@@ -100,7 +106,17 @@ async function startAll(options: UpOptions, specs: Spec[], envs: Map<string, str
   const maxBodyBytes = Math.min(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, store.maxRecordBytes - 64 * 1024);
   const routes = new RouteTable(specs.map(({ spec }) => ({ api: spec.name, endpoint: spec.endpoint })));
   s.waiters = await RecordWaiters.open(store);
-  const gateway = { routes, store, queue, waiters: s.waiters, logger: options.logger, maxBodyBytes };
+  const nc = s.nc;
+  const gateway = {
+    routes,
+    store,
+    queue,
+    waiters: s.waiters,
+    logger: options.logger,
+    maxBodyBytes,
+    metrics: new GatewayMetrics(routes, queue),
+    scrapeWorkers: () => scrapeWorkers(nc),
+  };
   s.internal = await listenInternal(createInternalApp(gateway), options.internalPort ?? 8888, log);
   const chainAddress = `127.0.0.1:${s.internal.port}`;
   const workers = new Map<string, WorkerProcess>();

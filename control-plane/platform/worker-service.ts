@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listProjectFiles, loadProject, stageProject, type ResolvedApiSpec } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
-import { ResultStore, WorkQueue } from "../jobs/index.ts";
-import { ApiWorker } from "../worker/index.ts";
+import { answerScrapes, ResultStore, WorkQueue } from "../jobs/index.ts";
+import { ApiWorker, handlerFamilies, WorkerMetrics } from "../worker/index.ts";
 import { handlerEnvironment, RuntimePool, RUNTIME_ROOT } from "../runtime/index.ts";
 import { NatsStartError, PlatformConfigError } from "./errors.ts";
 
@@ -53,17 +53,26 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     await queue.ensure(spec.name);
     pool = new RuntimePool(await launchOf(spec, { ...options, projectDir }), spec.autoscaling.minReplicas);
     await pool.start();
+    const metrics = new WorkerMetrics();
     const worker = new ApiWorker({
       api: spec.name,
       queue,
       store,
       pool,
+      metrics,
       logger: options.logger,
       requestTimeoutMs: options.requestTimeoutMs,
     });
     await worker.start();
+    const runtimes = pool;
+    const scrapes = answerScrapes(
+      nc,
+      async () => [...(await metrics.families()), ...handlerFamilies(spec.name, await runtimes.handlerMetrics(500))],
+      options.logger,
+    );
     return {
       stop: async (graceMs) => {
+        scrapes.unsubscribe();
         await stop(worker, pool!, nc, graceMs);
         await rm(staged, { recursive: true, force: true });
       },

@@ -22,6 +22,17 @@ function proto(): ProtoGrpcType {
   return loaded;
 }
 
+/** One series a handler recorded: a gauge, a counter, or a histogram with cumulative buckets. */
+export interface HandlerSeries {
+  kind: "gauge" | "counter" | "histogram";
+  name: string;
+  tags: Record<string, string>;
+  value?: number;
+  count: number;
+  sum?: number;
+  buckets?: Array<[number, number]>;
+}
+
 /** Default limit on one gRPC message each way: 64 MiB (gRPC's own default is 4 MiB). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
@@ -52,6 +63,20 @@ export class RuntimeClient {
       this.#client.health({}, { deadline: Date.now() + timeoutMs }, (err, res) => {
         if (err) reject(toRuntimeError(err, timeoutMs));
         else resolve(res!);
+      });
+    });
+  }
+
+  /** The series the handler recorded with its metrics_client (see the runtime's MetricsClient). */
+  metrics(timeoutMs: number): Promise<HandlerSeries[]> {
+    return new Promise((resolve, reject) => {
+      this.#client.metrics({}, { deadline: Date.now() + timeoutMs }, (err, res) => {
+        if (err) return reject(toRuntimeError(err, timeoutMs));
+        try {
+          resolve(JSON.parse(Buffer.from(res!.seriesJson ?? "").toString("utf8") || "[]") as HandlerSeries[]);
+        } catch (cause) {
+          reject(new RuntimeUnavailableError("the runtime returned metrics that are not JSON", { cause }));
+        }
       });
     });
   }

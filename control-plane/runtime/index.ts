@@ -1,6 +1,7 @@
 export {
   RuntimeClient,
   DEFAULT_MAX_MESSAGE_BYTES,
+  type HandlerSeries,
   type HandleRequest,
   type HandleResponse,
   type HealthResponse,

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../observability/index.ts";
 import { HandlerLoadError } from "./errors.ts";
 import { RuntimeProcess, type RuntimeLaunch } from "./process.ts";
-import type { RuntimeClient } from "./client.ts";
+import type { HandlerSeries, RuntimeClient } from "./client.ts";
 
 /** Restart back-off after a crash: 0.5 s doubling to 30 s; reset after a minute of health. */
 const BACKOFF_FIRST_MS = 500;
@@ -59,6 +59,18 @@ export class RuntimePool {
 
   pids(): Array<number | undefined> {
     return this.#slots.map((s) => s.process.pid);
+  }
+
+  /** What each ready runtime's handler recorded, by replica; a runtime that does not answer is left out. */
+  async handlerMetrics(timeoutMs: number): Promise<Array<{ replica: number; series: HandlerSeries[] }>> {
+    const ready = this.#slots.filter((s) => s.ready);
+    const answers = await Promise.all(
+      ready.map(async (s) => ({
+        replica: s.process.replica,
+        series: await s.process.client.metrics(timeoutMs).catch(() => null),
+      })),
+    );
+    return answers.filter((a): a is { replica: number; series: HandlerSeries[] } => a.series !== null);
   }
 
   /** Starts every process; rejects (and stops the others) if any cannot load the handler. */

@@ -17,6 +17,7 @@ import {
 } from "../jobs/index.ts";
 import { RuntimeTimeoutError, type RuntimeLease, type RuntimePool } from "../runtime/index.ts";
 import { outcomeOf, type Outcome } from "./outcome.ts";
+import { WorkerMetrics } from "./metrics.ts";
 
 /** Default deadline of one handler call: 1 hour. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 3600_000;
@@ -39,6 +40,8 @@ export interface WorkerOptions {
   requestTimeoutMs?: number;
   /** @default {@link DEFAULT_IN_PROGRESS_DELAY_MS} */
   inProgressDelayMs?: number;
+  /** Where the worker counts requests, handler time and in-flight work. @default a private registry */
+  metrics?: WorkerMetrics;
 }
 
 /**
@@ -60,6 +63,7 @@ export class ApiWorker {
       ...options,
       requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       inProgressDelayMs: options.inProgressDelayMs ?? DEFAULT_IN_PROGRESS_DELAY_MS,
+      metrics: options.metrics ?? new WorkerMetrics(),
     };
     this.#log = options.logger.child({ module: "worker", api: options.api });
   }
@@ -114,12 +118,15 @@ export class ApiWorker {
   async #run(request: QueuedRequest, lease: RuntimeLease): Promise<void> {
     const log = this.#log.child({ requestId: request.id, attempt: request.deliveryCount });
     const heartbeat = setInterval(() => request.msg.working(), Math.max(1_000, this.#o.queue.ackWaitMs / 2));
+    const inFlight = this.#o.metrics.inFlight.labels(this.#o.api);
+    inFlight.inc();
     try {
       await this.#process(request, lease, log);
     } catch (err) {
       log.error({ err }, "request could not be recorded; it will be delivered again");
       request.msg.nak(REDELIVERY_DELAY_MS);
     } finally {
+      inFlight.dec();
       clearInterval(heartbeat);
       lease.release();
     }
@@ -180,6 +187,7 @@ export class ApiWorker {
         { requestId: id, payload, contentType, headers, attempt: deliveryCount },
         this.#o.requestTimeoutMs,
       );
+      this.#o.metrics.handlerSeconds.observe({ api: this.#o.api }, response.handlerSeconds);
       return outcomeOf(response);
     } catch (err) {
       if (err instanceof RuntimeTimeoutError) {
@@ -189,6 +197,7 @@ export class ApiWorker {
       }
       if (deliveryCount < this.#o.queue.maxDeliver) {
         log.warn({ err }, "runtime failed during the request; it will be delivered again");
+        this.#o.metrics.redeliveries.inc({ api: this.#o.api });
         return "redeliver";
       }
       const message = `the runtime crashed on each of ${deliveryCount} attempts at this request: ${(err as Error).message}`;
@@ -208,6 +217,7 @@ export class ApiWorker {
       outcome.kind === "completed" ? completed(begin(r), outcome.result) : failed(begin(r), outcome.error);
     try {
       await this.#o.store.advance(current, end);
+      this.#o.metrics.requests.inc({ api: this.#o.api, status: outcome.kind });
     } catch (err) {
       if (!(err instanceof RecordTooLargeError)) throw err;
       const error: RequestError = {
@@ -216,6 +226,7 @@ export class ApiWorker {
       };
       log.info({ error }, "request failed");
       await this.#o.store.advance(current, (r) => failed(begin(r), error));
+      this.#o.metrics.requests.inc({ api: this.#o.api, status: "failed" });
     }
   }
 }

@@ -152,7 +152,8 @@ def _run(args: argparse.Namespace, context: dict[str, object]) -> int:
             install_chaining(chain_address)
         except ValueError as exc:
             raise SpecError(str(exc)) from exc
-    loaded = load_handler(args.project, spec.handler, MetricsClient())
+    metrics = MetricsClient()
+    loaded = load_handler(args.project, spec.handler, metrics)
     logger.info(
         "handler loaded",
         extra={
@@ -163,7 +164,7 @@ def _run(args: argparse.Namespace, context: dict[str, object]) -> int:
             "handle_is_async": loaded.signature.handle_is_async,
         },
     )
-    return _serve(args, spec, loaded, logger)
+    return _serve(args, spec, loaded, logger, metrics)
 
 
 def _configure_user_output(level: int) -> None:
@@ -174,12 +175,16 @@ def _configure_user_output(level: int) -> None:
 
 
 def _serve(
-    args: argparse.Namespace, spec: RuntimeSpec, loaded: LoadedHandler, logger: logging.Logger
+    args: argparse.Namespace,
+    spec: RuntimeSpec,
+    loaded: LoadedHandler,
+    logger: logging.Logger,
+    metrics: MetricsClient,
 ) -> int:
     max_result = max(1, spec.max_message_bytes - RESPONSE_OVERHEAD_BYTES)
     invoker = HandlerInvoker(loaded, max_result)
     options = ServeOptions(args.socket, args.grace, spec.max_message_bytes, loaded.path)
-    if asyncio.run(serve(options, invoker, logger)):
+    if asyncio.run(serve(options, invoker, logger, metrics)):
         logger.info("stopped")
         return EXIT_OK
     logger.warning("stopped while the handler was still running; its request was abandoned")

@@ -1,9 +1,10 @@
 """The ``metrics_client`` handed to a Handler that declares it.
 
 Same methods as Cortex's client (``gauge``, ``increment``, ``histogram``), with the arguments
-checked up front. For now the values are only recorded in memory, in this process: nothing exports
-them yet (the Prometheus export is a later piece of work), so :meth:`MetricsClient.snapshot` is
-the only way to read them.
+checked up front. Values are recorded in memory; the worker reads
+:meth:`MetricsClient.snapshot` over the runtime's ``Metrics`` rpc and serves the series on the
+platform's Prometheus ``/metrics``, with the tags as labels. Histograms use Prometheus' default
+buckets.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import numbers
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeGuard
 
 RESERVED_PREFIXES: tuple[str, ...] = ("cortex_", "glia_")
+# Prometheus' default histogram buckets (upper bounds; +Inf is the total count).
+HISTOGRAM_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
 _SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
@@ -46,16 +49,28 @@ class Series:
     sum: float = 0.0
     min: float = math.inf
     max: float = -math.inf
+    buckets: list[int] = field(default_factory=lambda: [0] * len(HISTOGRAM_BUCKETS))
 
     def as_dict(self) -> dict[str, object]:
-        """Return the series as a plain dict (histograms carry count/sum/min/max).
+        """Return the series as a plain dict (histograms carry count/sum/min/max and cumulative
+        ``buckets`` as ``[upper bound, count]`` pairs).
 
         Returns:
             A JSON-ready dict.
         """
         base: dict[str, object] = {"kind": self.kind, "name": self.name, "tags": dict(self.tags)}
         if self.kind == "histogram":
-            return {**base, "count": self.count, "sum": self.sum, "min": self.min, "max": self.max}
+            cumulative = [
+                [bound, sum(self.buckets[: i + 1])] for i, bound in enumerate(HISTOGRAM_BUCKETS)
+            ]
+            return {
+                **base,
+                "count": self.count,
+                "sum": self.sum,
+                "min": self.min,
+                "max": self.max,
+                "buckets": cumulative,
+            }
         return {**base, "value": self.value, "count": self.count}
 
 
@@ -149,6 +164,10 @@ def _add_value(series: Series, number: float) -> None:
 
 
 def _observe(series: Series, number: float) -> None:
+    for i, bound in enumerate(HISTOGRAM_BUCKETS):
+        if number <= bound:
+            series.buckets[i] += 1
+            break
     series.sum += number
     series.min = min(series.min, number)
     series.max = max(series.max, number)

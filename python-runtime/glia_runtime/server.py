@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -25,6 +26,7 @@ import grpc
 
 from glia_runtime._pb.glia.runtime.v1 import runtime_pb2, runtime_pb2_grpc
 from glia_runtime.invoke import HandlerInvoker, Outcome
+from glia_runtime.metrics import MetricsClient
 
 _Status = runtime_pb2.HealthResponse.Status
 STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGTERM, signal.SIGINT)
@@ -83,6 +85,7 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
         executor: ThreadPoolExecutor,
         handler_path: str,
         logger: logging.Logger,
+        metrics: MetricsClient,
     ) -> None:
         """Create the service (status UNSPECIFIED until :meth:`set_serving`).
 
@@ -91,7 +94,9 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
             executor: The single thread handler calls run on.
             handler_path: Reported by Health.
             logger: The runtime logger.
+            metrics: The handler's metrics client, read by the Metrics rpc.
         """
+        self._metrics = metrics
         self._invoker = invoker
         self._executor = executor
         self._handler_path = handler_path
@@ -177,6 +182,22 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
             error = {"type": outcome.failure.type, "message": outcome.failure.message}
             self._logger.info("request failed", extra={**fields, "error": error})
         return outcome
+
+    async def Metrics(  # named after the rpc
+        self, request: runtime_pb2.MetricsRequest, context: grpc.aio.ServicerContext
+    ) -> runtime_pb2.MetricsResponse:
+        """Return every series the handler recorded with its metrics_client.
+
+        Args:
+            request: The (empty) request.
+            context: The call context.
+
+        Returns:
+            The series as JSON (see ``MetricsClient.snapshot``).
+        """
+        return runtime_pb2.MetricsResponse(
+            series_json=json.dumps(self._metrics.snapshot()).encode()
+        )
 
     async def Health(  # named after the rpc
         self, request: runtime_pb2.HealthRequest, context: grpc.aio.ServicerContext
@@ -311,7 +332,12 @@ def remove_stale_socket(path: Path) -> None:
             path.unlink()
 
 
-async def serve(options: ServeOptions, invoker: HandlerInvoker, logger: logging.Logger) -> bool:
+async def serve(
+    options: ServeOptions,
+    invoker: HandlerInvoker,
+    logger: logging.Logger,
+    metrics: MetricsClient | None = None,
+) -> bool:
     """Serve until a stop signal, then drain.
 
     Args:
@@ -324,7 +350,9 @@ async def serve(options: ServeOptions, invoker: HandlerInvoker, logger: logging.
         grace period (or a second signal), in which case the handler thread is still busy.
     """
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glia-handler")
-    service = RuntimeService(invoker, executor, options.handler_path, logger)
+    service = RuntimeService(
+        invoker, executor, options.handler_path, logger, metrics or MetricsClient()
+    )
     server = grpc.aio.server(options=grpc_options(options.max_message_bytes))
     runtime_pb2_grpc.add_RuntimeServicer_to_server(service, server)
     remove_stale_socket(options.socket)

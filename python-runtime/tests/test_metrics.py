@@ -109,3 +109,17 @@ def test_concurrent_increments_are_not_lost() -> None:
     for thread in threads:
         thread.join()
     assert client.snapshot()[0]["value"] == 16000
+
+
+def test_histogram_buckets_are_cumulative_with_prometheus_bounds() -> None:
+    client = MetricsClient()
+    for value in (0.001, 0.3, 0.3, 7, 100):
+        client.histogram("latency", value)
+    (series,) = client.snapshot()
+    buckets = dict((bound, count) for bound, count in series["buckets"])  # type: ignore[union-attr]
+    assert buckets[0.005] == 1
+    assert buckets[0.25] == 1
+    assert buckets[0.5] == 3
+    assert buckets[5] == 3
+    assert buckets[10] == 4
+    assert series["count"] == 5  # the +Inf bucket

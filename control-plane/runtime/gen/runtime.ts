@@ -6,6 +6,8 @@ import type { HandleResponse as _glia_runtime_v1_HandleResponse, HandleResponse_
 import type { HandlerFailure as _glia_runtime_v1_HandlerFailure, HandlerFailure__Output as _glia_runtime_v1_HandlerFailure__Output } from './glia/runtime/v1/HandlerFailure.ts';
 import type { HealthRequest as _glia_runtime_v1_HealthRequest, HealthRequest__Output as _glia_runtime_v1_HealthRequest__Output } from './glia/runtime/v1/HealthRequest.ts';
 import type { HealthResponse as _glia_runtime_v1_HealthResponse, HealthResponse__Output as _glia_runtime_v1_HealthResponse__Output } from './glia/runtime/v1/HealthResponse.ts';
+import type { MetricsRequest as _glia_runtime_v1_MetricsRequest, MetricsRequest__Output as _glia_runtime_v1_MetricsRequest__Output } from './glia/runtime/v1/MetricsRequest.ts';
+import type { MetricsResponse as _glia_runtime_v1_MetricsResponse, MetricsResponse__Output as _glia_runtime_v1_MetricsResponse__Output } from './glia/runtime/v1/MetricsResponse.ts';
 import type { RuntimeClient as _glia_runtime_v1_RuntimeClient, RuntimeDefinition as _glia_runtime_v1_RuntimeDefinition } from './glia/runtime/v1/Runtime.ts';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -21,6 +23,8 @@ export interface ProtoGrpcType {
         HandlerFailure: MessageTypeDefinition<_glia_runtime_v1_HandlerFailure, _glia_runtime_v1_HandlerFailure__Output>
         HealthRequest: MessageTypeDefinition<_glia_runtime_v1_HealthRequest, _glia_runtime_v1_HealthRequest__Output>
         HealthResponse: MessageTypeDefinition<_glia_runtime_v1_HealthResponse, _glia_runtime_v1_HealthResponse__Output>
+        MetricsRequest: MessageTypeDefinition<_glia_runtime_v1_MetricsRequest, _glia_runtime_v1_MetricsRequest__Output>
+        MetricsResponse: MessageTypeDefinition<_glia_runtime_v1_MetricsResponse, _glia_runtime_v1_MetricsResponse__Output>
         /**
          * Runtime hosts exactly one user Handler and runs one request at a time on it.
          * gRPC status codes describe the runtime or the transport only; a handler's own failure is data

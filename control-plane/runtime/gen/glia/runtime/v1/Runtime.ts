@@ -6,6 +6,8 @@ import type { HandleRequest as _glia_runtime_v1_HandleRequest, HandleRequest__Ou
 import type { HandleResponse as _glia_runtime_v1_HandleResponse, HandleResponse__Output as _glia_runtime_v1_HandleResponse__Output } from '../../../glia/runtime/v1/HandleResponse.ts';
 import type { HealthRequest as _glia_runtime_v1_HealthRequest, HealthRequest__Output as _glia_runtime_v1_HealthRequest__Output } from '../../../glia/runtime/v1/HealthRequest.ts';
 import type { HealthResponse as _glia_runtime_v1_HealthResponse, HealthResponse__Output as _glia_runtime_v1_HealthResponse__Output } from '../../../glia/runtime/v1/HealthResponse.ts';
+import type { MetricsRequest as _glia_runtime_v1_MetricsRequest, MetricsRequest__Output as _glia_runtime_v1_MetricsRequest__Output } from '../../../glia/runtime/v1/MetricsRequest.ts';
+import type { MetricsResponse as _glia_runtime_v1_MetricsResponse, MetricsResponse__Output as _glia_runtime_v1_MetricsResponse__Output } from '../../../glia/runtime/v1/MetricsResponse.ts';
 
 /**
  * Runtime hosts exactly one user Handler and runs one request at a time on it.
@@ -45,6 +47,21 @@ export interface RuntimeClient extends grpc.Client {
   health(argument: _glia_runtime_v1_HealthRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_glia_runtime_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
   health(argument: _glia_runtime_v1_HealthRequest, callback: grpc.requestCallback<_glia_runtime_v1_HealthResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Metrics returns what the handler recorded with its metrics_client, for Prometheus.
+   */
+  Metrics(argument: _glia_runtime_v1_MetricsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_glia_runtime_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
+  Metrics(argument: _glia_runtime_v1_MetricsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_glia_runtime_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
+  Metrics(argument: _glia_runtime_v1_MetricsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_glia_runtime_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
+  Metrics(argument: _glia_runtime_v1_MetricsRequest, callback: grpc.requestCallback<_glia_runtime_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Metrics returns what the handler recorded with its metrics_client, for Prometheus.
+   */
+  metrics(argument: _glia_runtime_v1_MetricsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_glia_runtime_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
+  metrics(argument: _glia_runtime_v1_MetricsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_glia_runtime_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
+  metrics(argument: _glia_runtime_v1_MetricsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_glia_runtime_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
+  metrics(argument: _glia_runtime_v1_MetricsRequest, callback: grpc.requestCallback<_glia_runtime_v1_MetricsResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 /**
@@ -64,9 +81,15 @@ export interface RuntimeHandlers extends grpc.UntypedServiceImplementation {
    */
   Health: grpc.handleUnaryCall<_glia_runtime_v1_HealthRequest__Output, _glia_runtime_v1_HealthResponse>;
   
+  /**
+   * Metrics returns what the handler recorded with its metrics_client, for Prometheus.
+   */
+  Metrics: grpc.handleUnaryCall<_glia_runtime_v1_MetricsRequest__Output, _glia_runtime_v1_MetricsResponse>;
+  
 }
 
 export interface RuntimeDefinition extends grpc.ServiceDefinition {
   Handle: MethodDefinition<_glia_runtime_v1_HandleRequest, _glia_runtime_v1_HandleResponse, _glia_runtime_v1_HandleRequest__Output, _glia_runtime_v1_HandleResponse__Output>
   Health: MethodDefinition<_glia_runtime_v1_HealthRequest, _glia_runtime_v1_HealthResponse, _glia_runtime_v1_HealthRequest__Output, _glia_runtime_v1_HealthResponse__Output>
+  Metrics: MethodDefinition<_glia_runtime_v1_MetricsRequest, _glia_runtime_v1_MetricsResponse, _glia_runtime_v1_MetricsRequest__Output, _glia_runtime_v1_MetricsResponse__Output>
 }
