@@ -38,6 +38,7 @@ program
   .option("--request-timeout <seconds>", "deadline of one handler call (default: 3600)")
   .option("--ack-wait-ms <ms>", "how long a delivery may go unacknowledged before it is redelivered")
   .option("--result-ttl-ms <ms>", "max age of queued requests and results")
+  .option("--spec-file <file>", "the API's resolved spec as JSON (for a project folder without cortex.yaml)")
   .option("--chain-address <host:port>", "where handlers reach http://api-<name>:8888/ locally (default: DNS)")
   .option("--grace <seconds>", "on SIGTERM, how long running requests may take to finish", "30")
   .addOption(

@@ -12,6 +12,7 @@ export interface WorkerFlags {
   ackWaitMs?: string;
   resultTtlMs?: string;
   chainAddress?: string;
+  specFile?: string;
   grace: string;
   logLevel: string;
 }
@@ -38,6 +39,7 @@ export async function runWorker(flags: WorkerFlags): Promise<void> {
       ackWaitMs: optional("--ack-wait-ms", flags.ackWaitMs),
       resultTtlMs: optional("--result-ttl-ms", flags.resultTtlMs),
       chainAddress: flags.chainAddress,
+      specFile: flags.specFile,
     });
   } catch (err) {
     tell({ type: "failed", code: (err as GliaError).code ?? "WORKER_START_FAILED", message: (err as Error).message });

@@ -26,3 +26,4 @@ export { isApiName, isRequestId } from "./names.ts";
 export { RecordWaiters } from "./record-waiters.ts";
 export { RecordConflictError, RecordTooLargeError, StoreUnavailableError } from "./errors.ts";
 export { answerScrapes, scrapeWorkers } from "./metrics-exchange.ts";
+export { ApiRegistry, type ApiState, type ApiStatus, type DeployedApi } from "./registry.ts";

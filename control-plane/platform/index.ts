@@ -10,3 +10,7 @@ export { listen, type Listener } from "./http.ts";
 export { NatsStartError, PlatformConfigError, WorkerStartError } from "./errors.ts";
 export { startWorkerService, type WorkerService, type WorkerServiceOptions } from "./worker-service.ts";
 export { WorkerProcess, type ParentMessage, type WorkerMessage, type WorkerProcessOptions } from "./worker-process.ts";
+export { deployProject, type DeployAction, type DeployResult } from "./deploy.ts";
+export { bundleProject, unpackBundle, type Bundle } from "./bundle.ts";
+export { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
+export { readState, stateFile, type PlatformState } from "./state.ts";

@@ -1,9 +1,16 @@
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { listProjectFiles, type LoadedProject, type ResolvedApiSpec } from "../config/index.ts";
+import { listProjectFiles, type LoadedProject } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
 import type { Hono } from "hono";
-import { RecordWaiters, ResultStore, scrapeWorkers, WorkQueue, DEFAULT_RESULT_TTL_MS } from "../jobs/index.ts";
+import {
+  ApiRegistry,
+  RecordWaiters,
+  ResultStore,
+  scrapeWorkers,
+  WorkQueue,
+  DEFAULT_RESULT_TTL_MS,
+} from "../jobs/index.ts";
 import {
   createGatewayApp,
   createInternalApp,
@@ -11,11 +18,13 @@ import {
   RouteTable,
   DEFAULT_MAX_BODY_BYTES,
 } from "../gateway/index.ts";
-import { ensureEnvironment } from "../runtime/index.ts";
-import { WorkerProcess } from "./worker-process.ts";
+import type { WorkerProcess } from "./worker-process.ts";
+import { Reconciler } from "./reconciler.ts";
+import { deployProject } from "./deploy.ts";
+import { removeState, writeState } from "./state.ts";
 import { startNatsServer, type NatsServer } from "./nats-server.ts";
 import { listen, type Listener } from "./http.ts";
-import { NatsStartError, PlatformConfigError } from "./errors.ts";
+import { NatsStartError, PlatformConfigError, WorkerStartError } from "./errors.ts";
 
 export interface UpOptions {
   projects: LoadedProject[];
@@ -66,47 +75,50 @@ export interface Platform {
 interface Started {
   nats?: NatsServer;
   nc?: NatsConnection;
-  workers: WorkerProcess[];
+  reconciler?: Reconciler;
   listener?: Listener;
   internal?: Listener;
   waiters?: RecordWaiters;
+  stateFile?: string;
 }
 
-/** Starts the whole local platform: NATS (unless given), runtimes, workers, and the gateway. */
+/** How long `up` waits for each given project's APIs to serve (environments may need building). */
+const DEPLOY_TIMEOUT_MS = 30 * 60_000;
+
+/**
+ * Starts the whole local platform — NATS (unless given), the gateway, the reconcile loop — then
+ * deploys the given projects and waits until their APIs serve. APIs deployed earlier on the same
+ * data folder are served again too.
+ */
 export async function up(options: UpOptions): Promise<Platform> {
-  const specs = checkUnique(options.projects);
+  checkUnique(options.projects);
   // Refuse an oversized project (one file or the whole over 32 MiB) before anything starts.
   await Promise.all(options.projects.map((p) => listProjectFiles(p.projectDir, p.configFile)));
-  const progress = options.onProgress ?? (() => {});
-  const envs = await buildEnvironments(specs, progress);
-  const s: Started = { workers: [] };
+  const s: Started = {};
   try {
-    return await startAll(options, specs, envs, s);
+    return await startAll(options, s);
   } catch (err) {
     await stopAll(s, 1_000, options.logger);
     throw err;
   }
 }
 
-type Spec = { spec: ResolvedApiSpec; projectDir: string };
-
-async function startAll(options: UpOptions, specs: Spec[], envs: Map<string, string>, s: Started): Promise<Platform> {
+async function startAll(options: UpOptions, s: Started): Promise<Platform> {
   const log = options.logger.child({ module: "platform" });
   s.nats = options.natsUrl ? undefined : await startNatsServer({ dataDir: join(options.dataDir, "nats") });
   const natsUrl = options.natsUrl ?? s.nats!.url;
-  s.nc = await connect({ servers: natsUrl, name: "glia", maxReconnectAttempts: -1 }).catch((err: Error) => {
+  const nc = await connect({ servers: natsUrl, name: "glia", maxReconnectAttempts: -1 }).catch((err: Error) => {
     throw new NatsStartError(`could not connect to NATS at ${natsUrl}: ${err.message}`, { cause: err });
   });
-  const store = await ResultStore.open(s.nc, { ttlMs: options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS });
-  const queue = await WorkQueue.open(s.nc, {
-    maxAgeMs: options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS,
-    ackWaitMs: options.ackWaitMs,
-  });
+  s.nc = nc;
+  const ttlMs = options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS;
+  const store = await ResultStore.open(nc, { ttlMs });
+  const queue = await WorkQueue.open(nc, { maxAgeMs: ttlMs, ackWaitMs: options.ackWaitMs });
+  const registry = await ApiRegistry.open(nc);
   // The queued message carries the body plus headers (at most 16 KiB in Node): keep room for them.
   const maxBodyBytes = Math.min(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, store.maxRecordBytes - 64 * 1024);
-  const routes = new RouteTable(specs.map(({ spec }) => ({ api: spec.name, endpoint: spec.endpoint })));
+  const routes = new RouteTable();
   s.waiters = await RecordWaiters.open(store);
-  const nc = s.nc;
   const gateway = {
     routes,
     store,
@@ -118,73 +130,66 @@ async function startAll(options: UpOptions, specs: Spec[], envs: Map<string, str
     scrapeWorkers: () => scrapeWorkers(nc),
   };
   s.internal = await listenInternal(createInternalApp(gateway), options.internalPort ?? 8888, log);
-  const chainAddress = `127.0.0.1:${s.internal.port}`;
-  const workers = new Map<string, WorkerProcess>();
-  await Promise.all(
-    specs.map(async ({ spec, projectDir }) => {
-      await queue.ensure(spec.name);
-      const worker = new WorkerProcess({
-        api: spec.name,
-        projectDir,
-        natsUrl,
-        python: envs.get(spec.name)!,
-        logger: options.logger,
-        requestTimeoutMs: options.requestTimeoutMs,
-        ackWaitMs: options.ackWaitMs,
-        resultTtlMs: options.resultTtlMs,
-        chainAddress,
-      });
-      s.workers.push(worker);
-      options.onProgress?.(`starting ${spec.autoscaling.minReplicas} runtime(s) for ${spec.name}`);
-      await worker.start();
-      workers.set(spec.name, worker);
-    }),
-  );
+  s.reconciler = new Reconciler({
+    registry,
+    queue,
+    routes,
+    natsUrl,
+    dataDir: options.dataDir,
+    logger: options.logger,
+    chainAddress: `127.0.0.1:${s.internal.port}`,
+    requestTimeoutMs: options.requestTimeoutMs,
+    ackWaitMs: options.ackWaitMs,
+    resultTtlMs: options.resultTtlMs,
+    onProgress: options.onProgress,
+  });
+  await s.reconciler.start();
   s.listener = await listen(createGatewayApp(gateway), options.host ?? "127.0.0.1", options.port ?? 8080);
   const url = `http://${hostForUrl(s.listener.host)}:${s.listener.port}`;
-  log.info({ url, nats: natsUrl, apis: specs.map((x) => x.spec.name) }, "glia is up");
+  for (const project of options.projects) await deployAndWait(registry, s.reconciler, project);
+  s.stateFile = await writeState({ natsUrl, url, pid: process.pid });
+  log.info({ url, nats: natsUrl, apis: routes.routes.map((r) => r.api) }, "glia is up");
+  const reconciler = s.reconciler;
   return {
     url,
-    nc: s.nc,
-    workers,
-    apis: specs.map(({ spec }) => ({
-      name: spec.name,
-      endpoint: spec.endpoint,
-      url: `${url}${spec.endpoint}`,
-      replicas: spec.autoscaling.minReplicas,
-    })),
+    nc,
+    get workers() {
+      return reconciler.workers;
+    },
+    apis: options.projects.flatMap((p) =>
+      p.apis.map((spec) => ({
+        name: spec.name,
+        endpoint: spec.endpoint,
+        url: `${url}${spec.endpoint}`,
+        replicas: spec.autoscaling.minReplicas,
+      })),
+    ),
     stop: (graceMs = 30_000) => stopAll(s, graceMs, options.logger),
   };
 }
 
-function checkUnique(projects: LoadedProject[]): Spec[] {
-  const specs = projects.flatMap((p) => p.apis.map((spec) => ({ spec, projectDir: p.projectDir })));
-  const seen = new Map<string, string>();
-  for (const { spec, projectDir } of specs) {
-    for (const key of [`name ${spec.name}`, `endpoint ${spec.endpoint}`]) {
-      const other = seen.get(key);
-      if (other)
-        throw new PlatformConfigError(
-          `two APIs share the ${key}: one in ${other}, one in ${projectDir}; rename one of them`,
-        );
-      seen.set(key, projectDir);
-    }
+async function deployAndWait(registry: ApiRegistry, reconciler: Reconciler, project: LoadedProject): Promise<void> {
+  for (const result of await deployProject(registry, project)) {
+    const status = await reconciler.settled(result.name, result.bundle, DEPLOY_TIMEOUT_MS);
+    if (status.state === "error")
+      throw new WorkerStartError(result.name, "DEPLOY_FAILED", status.message ?? "unknown error");
   }
-  return specs;
 }
 
-async function buildEnvironments(specs: Spec[], progress: (line: string) => void): Promise<Map<string, string>> {
-  const pythons = new Map<string, string>();
-  for (const { spec, projectDir } of specs) {
-    const env = await ensureEnvironment({
-      requirementsFile: join(projectDir, spec.handler.dependencies.pip),
-      shellFile: join(projectDir, spec.handler.dependencies.shell),
-      onProgress: (line) => progress(`[${spec.name}] ${line}`),
-    });
-    progress(`[${spec.name}] Python environment ${env.cached ? "reused" : "built"}: ${env.dir}`);
-    pythons.set(spec.name, env.python);
+function checkUnique(projects: LoadedProject[]): void {
+  const seen = new Map<string, string>();
+  for (const p of projects) {
+    for (const spec of p.apis) {
+      for (const key of [`name ${spec.name}`, `endpoint ${spec.endpoint}`]) {
+        const other = seen.get(key);
+        if (other)
+          throw new PlatformConfigError(
+            `two APIs share the ${key}: one in ${other}, one in ${p.projectDir}; rename one of them`,
+          );
+        seen.set(key, p.projectDir);
+      }
+    }
   }
-  return pythons;
 }
 
 async function stopAll(s: Started, graceMs: number, logger: Logger): Promise<void> {
@@ -193,10 +198,11 @@ async function stopAll(s: Started, graceMs: number, logger: Logger): Promise<voi
   s.waiters?.close();
   await Promise.all(closing);
   log.debug("gateway closed");
-  await Promise.all(s.workers.map((w) => w.stop(graceMs)));
+  await s.reconciler?.stop(graceMs);
   log.debug("workers stopped");
   await s.nc?.drain().catch((err: unknown) => log.warn({ err }, "closing the NATS connection failed"));
   await s.nats?.stop();
+  if (s.stateFile) await removeState(s.stateFile);
   log.info("glia stopped");
 }
 

@@ -79,6 +79,7 @@ export class WorkerProcess {
     if (o.ackWaitMs !== undefined) args.push("--ack-wait-ms", String(o.ackWaitMs));
     if (o.resultTtlMs !== undefined) args.push("--result-ttl-ms", String(o.resultTtlMs));
     if (o.chainAddress !== undefined) args.push("--chain-address", o.chainAddress);
+    if (o.specFile !== undefined) args.push("--spec-file", o.specFile);
     return args;
   }
 

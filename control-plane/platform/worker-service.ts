@@ -1,5 +1,5 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listProjectFiles, loadProject, stageProject, type ResolvedApiSpec } from "../config/index.ts";
@@ -22,6 +22,11 @@ export interface WorkerServiceOptions {
   resultTtlMs?: number;
   /** Where `api-<name>:8888` is served locally (`host:port`); unset in a cluster, where DNS answers. */
   chainAddress?: string;
+  /**
+   * A JSON file holding the API's resolved spec, for a project folder without its cortex.yaml (an
+   * unpacked bundle). Without it the spec is read from the project's cortex.yaml.
+   */
+  specFile?: string;
 }
 
 export interface WorkerService {
@@ -34,7 +39,7 @@ export interface WorkerService {
  * Resolves once every runtime reports SERVING and the worker pulls.
  */
 export async function startWorkerService(options: WorkerServiceOptions): Promise<WorkerService> {
-  const { spec, configFile } = await apiSpec(options.projectDir, options.api);
+  const { spec, configFile } = await apiSpec(options);
   // The runtime sees a staged copy of exactly the project's files (Cortex's exclusions, .cortexignore).
   const staged = await mkdtemp(join(tmpdir(), `glia-project-${spec.name}-`));
   await stageProject(await listProjectFiles(options.projectDir, configFile), join(staged, "project"));
@@ -85,7 +90,9 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   }
 }
 
-async function apiSpec(projectDir: string, api: string): Promise<{ spec: ResolvedApiSpec; configFile: string }> {
+async function apiSpec(options: WorkerServiceOptions): Promise<{ spec: ResolvedApiSpec; configFile: string }> {
+  const { projectDir, api, specFile } = options;
+  if (specFile) return { spec: JSON.parse(await readFile(specFile, "utf8")) as ResolvedApiSpec, configFile: specFile };
   const project = await loadProject(projectDir);
   const spec = project.apis.find((a) => a.name === api);
   if (!spec) throw new PlatformConfigError(`${project.configFile} defines no API named ${api}`);

@@ -2,9 +2,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export const CLI = fileURLToPath(new URL("../../control-plane/cli/main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+let runs = 0;
 
 export interface RunningCli {
   child: ChildProcess;
@@ -19,11 +22,16 @@ export interface RunningCli {
 }
 
 /** Runs `glia <args>` as a user would, from the repository root. */
-export function runCli(args: string[]): RunningCli {
+export function runCli(args: string[], env: Record<string, string> = {}): RunningCli {
   const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, INIT_CWD: ROOT },
+    env: {
+      ...process.env,
+      INIT_CWD: ROOT,
+      GLIA_STATE_FILE: join(tmpdir(), `glia-test-state-${process.pid}-${++runs}.json`),
+      ...env,
+    },
   });
   const stderr: string[] = [];
   const logs: Array<Record<string, unknown>> = [];

@@ -31,6 +31,8 @@ function testLogger(): Logger {
 
 /** The real stack on loopback: its own nats-server, the gateway on a free port, workers, runtimes. */
 export async function startPlatform(fixtures: string[], options: TestPlatformOptions = {}): Promise<TestPlatform> {
+  // Never touch the user's record of a running platform.
+  process.env["GLIA_STATE_FILE"] ??= join(tmpdir(), `glia-test-state-${process.pid}.json`);
   const nats = await startTestNats();
   const dataDir = await mkdtemp(join(tmpdir(), "glia-test-data-"));
   try {

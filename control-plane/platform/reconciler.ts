@@ -1,0 +1,168 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Logger } from "../observability/index.ts";
+import type { ApiRegistry, ApiStatus, DeployedApi, WorkQueue } from "../jobs/index.ts";
+import type { RouteTable } from "../gateway/index.ts";
+import { ensureEnvironment } from "../runtime/index.ts";
+import { unpackBundle } from "./bundle.ts";
+import { WorkerProcess } from "./worker-process.ts";
+
+export interface ReconcilerOptions {
+  registry: ApiRegistry;
+  queue: WorkQueue;
+  routes: RouteTable;
+  natsUrl: string;
+  /** Where bundles are unpacked and specs written. */
+  dataDir: string;
+  logger: Logger;
+  chainAddress?: string;
+  requestTimeoutMs?: number;
+  ackWaitMs?: number;
+  resultTtlMs?: number;
+  /** Grace period for the old worker when an API is updated or deleted. @default 30 s */
+  graceMs?: number;
+  onProgress?: (line: string) => void;
+}
+
+interface Running {
+  api: DeployedApi;
+  worker: WorkerProcess;
+}
+
+/**
+ * Makes the running workers match the registry: a new API gets a worker process, a changed one
+ * gets a new worker before the old one is stopped (queued requests wait in the stream and are
+ * served by whichever is up), a deleted one is stopped and its queue dropped. A deploy that cannot
+ * start leaves the previous version serving and the API's status `error`.
+ */
+export class Reconciler {
+  readonly #o: ReconcilerOptions;
+  readonly #log: Logger;
+  readonly #running = new Map<string, Running>();
+  readonly #chains = new Map<string, Promise<void>>();
+  #stopWatch: (() => void) | null = null;
+  #stopping = false;
+
+  constructor(options: ReconcilerOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ module: "reconciler" });
+  }
+
+  /** The worker process serving each API now. */
+  get workers(): Map<string, WorkerProcess> {
+    return new Map([...this.#running].map(([name, r]) => [name, r.worker]));
+  }
+
+  async start(): Promise<void> {
+    this.#stopWatch = await this.#o.registry.watch((name, api) => this.#enqueue(name, api));
+  }
+
+  /** Waits until `name` serves `bundle` (resolves with its status) or its deploy failed (status `error`). */
+  async settled(name: string, bundle: string, timeoutMs: number): Promise<ApiStatus> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const status = await this.#o.registry.status(name);
+      if (status && (status.state === "error" || (status.state === "live" && status.bundle === bundle))) return status;
+      if (Date.now() > deadline)
+        return {
+          state: "error",
+          bundle: null,
+          replicas: 0,
+          message: `${name} did not start within ${timeoutMs / 1000} s`,
+          updatedAt: new Date().toISOString(),
+        };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    this.#stopWatch?.();
+    await Promise.all(this.#chains.values());
+    await Promise.all([...this.#running.values()].map((r) => r.worker.stop(graceMs)));
+    this.#running.clear();
+  }
+
+  /** Changes to one API are applied in order, one at a time. */
+  #enqueue(name: string, api: DeployedApi | null): void {
+    const previous = this.#chains.get(name) ?? Promise.resolve();
+    const next = previous.then(() => (this.#stopping ? undefined : this.#apply(name, api)));
+    this.#chains.set(
+      name,
+      next.catch(() => {}),
+    );
+  }
+
+  async #apply(name: string, api: DeployedApi | null): Promise<void> {
+    const current = this.#running.get(name);
+    if (!api) return this.#remove(name, current);
+    if (current && current.api.bundle === api.bundle && JSON.stringify(current.api.spec) === JSON.stringify(api.spec))
+      return;
+    const replicas = api.spec.autoscaling.minReplicas;
+    await this.#setStatus(name, { state: "updating", bundle: current?.api.bundle ?? null, replicas });
+    try {
+      const worker = await this.#startWorker(api);
+      this.#running.set(name, { api, worker });
+      this.#routesChanged();
+      await this.#setStatus(name, { state: "live", bundle: api.bundle, replicas });
+      this.#log.info({ api: name, bundle: api.bundle }, current ? "API updated" : "API created");
+      await current?.worker.stop(this.#o.graceMs ?? 30_000);
+    } catch (err) {
+      const message = (err as Error).message;
+      this.#log.error({ api: name, err }, "deploy could not start; the previous version (if any) keeps serving");
+      await this.#setStatus(name, { state: "error", bundle: current?.api.bundle ?? null, replicas, message });
+    }
+  }
+
+  async #startWorker(api: DeployedApi): Promise<WorkerProcess> {
+    const { spec } = api;
+    const say = (line: string): void => this.#o.onProgress?.(`[${spec.name}] ${line}`);
+    const projectDir = join(this.#o.dataDir, "bundles", api.bundle);
+    await unpackBundle(await this.#o.registry.getBundle(api.bundle), projectDir);
+    const env = await ensureEnvironment({
+      requirementsFile: join(projectDir, spec.handler.dependencies.pip),
+      shellFile: join(projectDir, spec.handler.dependencies.shell),
+      onProgress: say,
+    });
+    say(`Python environment ${env.cached ? "reused" : "built"}: ${env.dir}`);
+    const specFile = join(this.#o.dataDir, "specs", `${spec.name}-${api.bundle}.json`);
+    await mkdir(join(this.#o.dataDir, "specs"), { recursive: true });
+    await writeFile(specFile, JSON.stringify(spec));
+    await this.#o.queue.ensure(spec.name);
+    say(`starting ${spec.autoscaling.minReplicas} runtime(s)`);
+    const o = this.#o;
+    const worker = new WorkerProcess({
+      api: spec.name,
+      projectDir,
+      specFile,
+      python: env.python,
+      natsUrl: o.natsUrl,
+      logger: o.logger,
+      chainAddress: o.chainAddress,
+      requestTimeoutMs: o.requestTimeoutMs,
+      ackWaitMs: o.ackWaitMs,
+      resultTtlMs: o.resultTtlMs,
+    });
+    await worker.start();
+    return worker;
+  }
+
+  async #remove(name: string, current: Running | undefined): Promise<void> {
+    this.#running.delete(name);
+    this.#routesChanged();
+    await current?.worker.stop(this.#o.graceMs ?? 30_000);
+    await this.#o.queue.purge(name).catch(() => {}); // queued requests are dropped; stored results stay
+    await this.#o.registry.clearStatus(name);
+    this.#log.info({ api: name }, "API deleted");
+  }
+
+  #routesChanged(): void {
+    this.#o.routes.replace(
+      [...this.#running.values()].map(({ api }) => ({ api: api.spec.name, endpoint: api.spec.endpoint })),
+    );
+  }
+
+  async #setStatus(name: string, status: Omit<ApiStatus, "updatedAt">): Promise<void> {
+    await this.#o.registry.setStatus(name, { ...status, updatedAt: new Date().toISOString() });
+  }
+}
