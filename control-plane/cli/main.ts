@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import { GliaError } from "../errors.ts";
 import { runUp } from "./up.ts";
 import { runWorker } from "./worker.ts";
+import { runDelete, runDeploy, runGet, runLogs } from "./control.ts";
 import { say, UsageError } from "./flags.ts";
 
 const program = new Command()
@@ -48,6 +49,44 @@ program
       .env("GLIA_LOG_LEVEL"),
   )
   .action(runWorker);
+
+const natsOption = (): Option =>
+  new Option("--nats-url <url>", "the platform's NATS server (default: the running glia up)").env("NATS_URL");
+const outputOption = (): Option =>
+  new Option("-o, --output <format>", "output format").choices(["pretty", "json"]).default("pretty");
+
+program
+  .command("deploy")
+  .description("validate a cortex.yaml, bundle its project and deploy its APIs to the running platform")
+  .argument("[config]", "a cortex.yaml file or the folder holding it", ".")
+  .option("--wait", "wait until the APIs serve (exit 1 if one cannot start)")
+  .addOption(natsOption())
+  .addOption(outputOption())
+  .action(runDeploy);
+
+program
+  .command("get")
+  .description("list deployed APIs (status, replicas, queued requests, endpoint), or show one")
+  .argument("[name]", "one API")
+  .addOption(natsOption())
+  .addOption(outputOption())
+  .action(runGet);
+
+program
+  .command("logs")
+  .description("follow an API's runtime output live (Ctrl-C stops)")
+  .argument("<name>", "the API")
+  .addOption(natsOption())
+  .addOption(outputOption())
+  .action(runLogs);
+
+program
+  .command("delete")
+  .description("stop an API and drop its queued requests (stored results stay until they expire)")
+  .argument("<name>", "the API")
+  .addOption(natsOption())
+  .addOption(outputOption())
+  .action(runDelete);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,3 +1,5 @@
+import { access } from "node:fs/promises";
+import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { durationToSeconds, loadProject, parseDuration } from "../config/index.ts";
 import { up, type Platform } from "../platform/index.ts";
@@ -20,7 +22,9 @@ export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
   const logger = createLogger({ level: flags.logLevel });
   // `npm run glia -- up ./x` runs in the package folder; INIT_CWD is where the user typed it.
   const base = process.env["INIT_CWD"] ?? process.cwd();
-  const projects = await Promise.all((targets.length ? targets : ["."]).map((t) => loadProject(resolve(base, t))));
+  // With no project named, serve the current folder's cortex.yaml if there is one, else start empty.
+  const named = targets.length ? targets : (await exists(resolve(base, "cortex.yaml"))) ? ["."] : [];
+  const projects = await Promise.all(named.map((t) => loadProject(resolve(base, t))));
   for (const p of projects) p.warnings.forEach((w) => say(`warning: ${w}`));
   const platform = await up({
     projects,
@@ -29,7 +33,7 @@ export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
     port: parsePort("--port", flags.port),
     internalPort: parsePort("--internal-port", flags.internalPort),
     natsUrl: flags.natsUrl,
-    dataDir: resolve(flags.dataDir ?? resolve(projects[0]!.projectDir, ".glia")),
+    dataDir: resolve(flags.dataDir ?? (projects[0] ? resolve(projects[0].projectDir, ".glia") : defaultDataDir())),
     requestTimeoutMs: positiveNumber("--request-timeout", flags.requestTimeout) * 1000,
     resultTtlMs: parseTtl(flags.resultTtl),
     onProgress: say,
@@ -39,9 +43,17 @@ export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
   logger.flush();
 }
 
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
 function printBanner(platform: Platform): void {
   say("");
   say(`glia is serving on ${platform.url}`);
+  if (platform.apis.length === 0) say("  no projects given: deploy one with `glia deploy path/to/cortex.yaml`");
   for (const api of platform.apis) {
     say(`  ${api.name} (${api.replicas} runtime${api.replicas === 1 ? "" : "s"}): ${api.url}`);
     say(`    curl ${api.url} -X POST -H "Content-Type: application/json" -d '{"key": "value"}'`);
@@ -81,4 +93,9 @@ function parseTtl(text: string): number {
   if (nanos === null || nanos < 1_000_000_000n)
     throw new UsageError(`--result-ttl must be a duration of at least 1s, like 7d, 168h or 30m; got ${text}`);
   return durationToSeconds(nanos) * 1000;
+}
+
+/** Where a platform started without a project keeps its data: `$XDG_DATA_HOME/glia` or `~/.local/share/glia`. */
+function defaultDataDir(): string {
+  return resolve(process.env["XDG_DATA_HOME"] ?? resolve(homedir(), ".local", "share"), "glia");
 }

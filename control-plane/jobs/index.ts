@@ -27,3 +27,4 @@ export { RecordWaiters } from "./record-waiters.ts";
 export { RecordConflictError, RecordTooLargeError, StoreUnavailableError } from "./errors.ts";
 export { answerScrapes, scrapeWorkers } from "./metrics-exchange.ts";
 export { ApiRegistry, type ApiState, type ApiStatus, type DeployedApi } from "./registry.ts";
+export { followLogs, publishLog, type LogLine } from "./log-stream.ts";

@@ -25,6 +25,8 @@ export type ApiState = "live" | "updating" | "error";
 
 export interface ApiStatus {
   state: ApiState;
+  /** Which deploy (its `deployedAt`) this status is about: the one rolling out, failed, or live. */
+  deployedAt: string;
   /** The bundle the running workers serve (the deployed one once live). */
   bundle: string | null;
   replicas: number;

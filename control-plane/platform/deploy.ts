@@ -9,6 +9,8 @@ export interface DeployResult {
   name: string;
   action: DeployAction;
   bundle: string;
+  /** Identifies this deploy (the registry entry's time); status is reported against it. */
+  deployedAt: string;
 }
 
 /**
@@ -23,19 +25,10 @@ export async function deployProject(registry: ApiRegistry, project: LoadedProjec
   for (const spec of project.apis) {
     const existing = await registry.get(spec.name);
     const same = existing?.bundle === bundle.name && JSON.stringify(existing.spec) === JSON.stringify(spec);
-    if (!same) {
-      await registry.put({
-        spec,
-        bundle: bundle.name,
-        configFile: project.configFile,
-        deployedAt: new Date().toISOString(),
-      });
-    }
-    results.push({
-      name: spec.name,
-      action: same ? "up to date" : existing ? "updating" : "creating",
-      bundle: bundle.name,
-    });
+    const deployedAt = same ? existing.deployedAt : new Date().toISOString();
+    if (!same) await registry.put({ spec, bundle: bundle.name, configFile: project.configFile, deployedAt });
+    const action = same ? "up to date" : existing ? "updating" : "creating";
+    results.push({ name: spec.name, action, bundle: bundle.name, deployedAt });
   }
   return results;
 }

@@ -170,7 +170,7 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
 
 async function deployAndWait(registry: ApiRegistry, reconciler: Reconciler, project: LoadedProject): Promise<void> {
   for (const result of await deployProject(registry, project)) {
-    const status = await reconciler.settled(result.name, result.bundle, DEPLOY_TIMEOUT_MS);
+    const status = await reconciler.settled(result.name, result.deployedAt, DEPLOY_TIMEOUT_MS);
     if (status.state === "error")
       throw new WorkerStartError(result.name, "DEPLOY_FAILED", status.message ?? "unknown error");
   }

@@ -57,20 +57,26 @@ export class Reconciler {
     this.#stopWatch = await this.#o.registry.watch((name, api) => this.#enqueue(name, api));
   }
 
-  /** Waits until `name` serves `bundle` (resolves with its status) or its deploy failed (status `error`). */
-  async settled(name: string, bundle: string, timeoutMs: number): Promise<ApiStatus> {
+  /** Waits until the deploy of `name` made at `deployedAt` serves, or failed (status `error`). */
+  settled(name: string, deployedAt: string, timeoutMs: number): Promise<ApiStatus> {
+    return Reconciler.waitForStatus(this.#o.registry, name, deployedAt, timeoutMs);
+  }
+
+  /** As {@link settled}, for any process that can read the registry (e.g. `glia deploy --wait`). */
+  static async waitForStatus(
+    registry: ApiRegistry,
+    name: string,
+    deployedAt: string,
+    timeoutMs: number,
+  ): Promise<ApiStatus> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const status = await this.#o.registry.status(name);
-      if (status && (status.state === "error" || (status.state === "live" && status.bundle === bundle))) return status;
-      if (Date.now() > deadline)
-        return {
-          state: "error",
-          bundle: null,
-          replicas: 0,
-          message: `${name} did not start within ${timeoutMs / 1000} s`,
-          updatedAt: new Date().toISOString(),
-        };
+      const status = await registry.status(name);
+      if (status && status.deployedAt === deployedAt && status.state !== "updating") return status;
+      if (Date.now() > deadline) {
+        const message = `${name} did not start within ${timeoutMs / 1000} s`;
+        return { state: "error", deployedAt, bundle: null, replicas: 0, message, updatedAt: new Date().toISOString() };
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -96,21 +102,27 @@ export class Reconciler {
   async #apply(name: string, api: DeployedApi | null): Promise<void> {
     const current = this.#running.get(name);
     if (!api) return this.#remove(name, current);
-    if (current && current.api.bundle === api.bundle && JSON.stringify(current.api.spec) === JSON.stringify(api.spec))
-      return;
+    if (current && current.api.deployedAt === api.deployedAt) return;
     const replicas = api.spec.autoscaling.minReplicas;
-    await this.#setStatus(name, { state: "updating", bundle: current?.api.bundle ?? null, replicas });
+    const { deployedAt } = api;
+    await this.#setStatus(name, { state: "updating", deployedAt, bundle: current?.api.bundle ?? null, replicas });
     try {
       const worker = await this.#startWorker(api);
       this.#running.set(name, { api, worker });
       this.#routesChanged();
-      await this.#setStatus(name, { state: "live", bundle: api.bundle, replicas });
+      await this.#setStatus(name, { state: "live", deployedAt, bundle: api.bundle, replicas });
       this.#log.info({ api: name, bundle: api.bundle }, current ? "API updated" : "API created");
       await current?.worker.stop(this.#o.graceMs ?? 30_000);
     } catch (err) {
       const message = (err as Error).message;
       this.#log.error({ api: name, err }, "deploy could not start; the previous version (if any) keeps serving");
-      await this.#setStatus(name, { state: "error", bundle: current?.api.bundle ?? null, replicas, message });
+      await this.#setStatus(name, {
+        state: "error",
+        deployedAt,
+        bundle: current?.api.bundle ?? null,
+        replicas,
+        message,
+      });
     }
   }
 

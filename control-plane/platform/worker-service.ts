@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listProjectFiles, loadProject, stageProject, type ResolvedApiSpec } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
-import { answerScrapes, ResultStore, WorkQueue } from "../jobs/index.ts";
+import { answerScrapes, publishLog, ResultStore, WorkQueue } from "../jobs/index.ts";
 import { ApiWorker, handlerFamilies, WorkerMetrics } from "../worker/index.ts";
-import { handlerEnvironment, RuntimePool, RUNTIME_ROOT } from "../runtime/index.ts";
+import { handlerEnvironment, RuntimePool, RUNTIME_ROOT, type RuntimeLaunch } from "../runtime/index.ts";
 import { NatsStartError, PlatformConfigError } from "./errors.ts";
 
 /** What one worker process serves: one API of one project. */
@@ -56,7 +56,9 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     const store = await ResultStore.open(nc, { ttlMs: options.resultTtlMs });
     const queue = await WorkQueue.open(nc, { maxAgeMs: options.resultTtlMs, ackWaitMs: options.ackWaitMs });
     await queue.ensure(spec.name);
-    pool = new RuntimePool(await launchOf(spec, { ...options, projectDir }), spec.autoscaling.minReplicas);
+    const launch = await launchOf(spec, { ...options, projectDir });
+    launch.onLine = (l) => publishLog(nc, { ...l, api: spec.name, time: new Date().toISOString() });
+    pool = new RuntimePool(launch, spec.autoscaling.minReplicas);
     await pool.start();
     const metrics = new WorkerMetrics();
     const worker = new ApiWorker({
@@ -99,7 +101,7 @@ async function apiSpec(options: WorkerServiceOptions): Promise<{ spec: ResolvedA
   return { spec, configFile: project.configFile };
 }
 
-async function launchOf(spec: ResolvedApiSpec, options: WorkerServiceOptions) {
+async function launchOf(spec: ResolvedApiSpec, options: WorkerServiceOptions): Promise<RuntimeLaunch> {
   const { handler } = spec;
   return {
     api: spec.name,

@@ -25,6 +25,8 @@ export interface RuntimeLaunch {
   /** Variables added to the runtime's environment (`handler.env`, then `.env`). */
   env: Record<string, string>;
   logger: Logger;
+  /** Receives every line the runtime writes, tagged, e.g. to publish it for `glia logs`. */
+  onLine?: (line: { replica: number; stream: "stdout" | "stderr"; requestId?: string; line: unknown }) => void;
   /** How long `__init__` may take before start-up is given up. @default 10 minutes */
   startupTimeoutMs?: number;
   maxMessageBytes?: number;
@@ -152,6 +154,7 @@ export class RuntimeProcess {
     const level = levelOf(parsed) ?? (stream === "stderr" ? "warn" : "info");
     const message = String(parsed?.["message"] ?? line);
     const requestId = this.requestId ?? undefined;
+    this.#launch.onLine?.({ replica: this.replica, stream, requestId, line: parsed ?? line });
     this.#log[level]({ stream, runtimePid: this.#child?.pid, requestId, ...(parsed ? { line: parsed } : {}) }, message);
   }
 

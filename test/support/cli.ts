@@ -15,6 +15,10 @@ export interface RunningCli {
   stderr: string[];
   /** The JSON log lines printed on stdout so far. */
   logs: Array<Record<string, unknown>>;
+  /** Every stdout line so far. */
+  stdoutLines: string[];
+  /** Resolves once a stdout line matches `pattern`. */
+  waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<void>;
   /** Resolves with the first stderr line matching `pattern`; rejects if the process exits first. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   /** Resolves with the exit code. */
@@ -35,7 +39,9 @@ export function runCli(args: string[], env: Record<string, string> = {}): Runnin
   });
   const stderr: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
+  const stdoutLines: string[] = [];
   createInterface({ input: child.stdout! }).on("line", (line) => {
+    stdoutLines.push(line);
     try {
       logs.push(JSON.parse(line) as Record<string, unknown>);
     } catch {
@@ -69,5 +75,12 @@ export function runCli(args: string[], env: Record<string, string> = {}): Runnin
         reject(new Error(`glia exited with ${code} before printing ${pattern}:\n${stderr.join("\n")}`)),
       );
     });
-  return { child, stderr, logs, waitForLine, exited };
+  const waitForStdout = async (pattern: RegExp, timeoutMs = 30_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (!stdoutLines.some((l) => pattern.test(l))) {
+      if (Date.now() > deadline) throw new Error(`no stdout line matching ${pattern}:\n${stdoutLines.join("\n")}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { child, stderr, logs, stdoutLines, waitForLine, waitForStdout, exited };
 }

@@ -1,0 +1,159 @@
+import { resolve } from "node:path";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { loadProject } from "../config/index.ts";
+import { ApiRegistry, followLogs, WorkQueue, type ApiStatus, type DeployedApi, type LogLine } from "../jobs/index.ts";
+import { deployProject, readState, Reconciler } from "../platform/index.ts";
+import { say, UsageError } from "./flags.ts";
+
+export interface ControlFlags {
+  natsUrl?: string;
+  output: "pretty" | "json";
+}
+
+interface Connected {
+  nc: NatsConnection;
+  registry: ApiRegistry;
+  gatewayUrl: string | null;
+}
+
+/** Finds the running platform: `--nats-url`/`NATS_URL`, else the one `glia up` recorded. */
+async function connectPlatform(flags: ControlFlags): Promise<Connected> {
+  const state = await readState();
+  const natsUrl = flags.natsUrl ?? state?.natsUrl;
+  if (!natsUrl) throw new UsageError("no running glia found; start one with `glia up`, or pass --nats-url");
+  const nc = await connect({ servers: natsUrl, name: "glia-cli", timeout: 5_000 }).catch((err: Error) => {
+    throw new UsageError(`could not reach NATS at ${natsUrl}: ${err.message}; is \`glia up\` running?`);
+  });
+  return { nc, registry: await ApiRegistry.open(nc), gatewayUrl: flags.natsUrl ? null : (state?.url ?? null) };
+}
+
+async function withPlatform<T>(flags: ControlFlags, work: (c: Connected) => Promise<T>): Promise<T> {
+  const c = await connectPlatform(flags);
+  try {
+    return await work(c);
+  } finally {
+    await c.nc.close();
+  }
+}
+
+/** `glia deploy [config]`: validate, bundle, write the registry; the platform rolls the change out. */
+export async function runDeploy(target: string | undefined, flags: ControlFlags & { wait?: boolean }): Promise<void> {
+  const base = process.env["INIT_CWD"] ?? process.cwd();
+  const project = await loadProject(resolve(base, target ?? "."));
+  project.warnings.forEach((w) => say(`warning: ${w}`));
+  await withPlatform(flags, async ({ registry }) => {
+    const results = await deployProject(registry, project);
+    if (flags.output === "json") console.log(JSON.stringify(results));
+    for (const r of results) {
+      if (flags.output === "pretty")
+        say(r.action === "up to date" ? `${r.name} (AsyncAPI) is up to date` : `${r.action} ${r.name} (AsyncAPI)`);
+    }
+    if (flags.wait) await waitLive(registry, results);
+    if (flags.output === "pretty") say("\nglia get  (show api statuses)\nglia get <name>  (show api info)");
+  });
+}
+
+async function waitLive(registry: ApiRegistry, results: Array<{ name: string; deployedAt: string }>): Promise<void> {
+  for (const r of results) {
+    const status = await Reconciler.waitForStatus(registry, r.name, r.deployedAt, 30 * 60_000);
+    if (status.state === "error") throw new UsageError(`${r.name}: ${status.message ?? "the deploy failed"}`);
+  }
+}
+
+interface ApiRow {
+  name: string;
+  status: string;
+  replicas: number;
+  queued: number | null;
+  endpoint: string;
+  url: string | null;
+  bundle: string;
+  deployedAt: string;
+  message?: string;
+}
+
+/** `glia get [name]`: deployed APIs with their status, replicas, queue depth and endpoint. */
+export async function runGet(name: string | undefined, flags: ControlFlags): Promise<void> {
+  await withPlatform(flags, async ({ nc, registry, gatewayUrl }) => {
+    const apis = name ? [await registry.get(name)] : await registry.list();
+    if (name && !apis[0]) throw new UsageError(`${name} is not deployed`);
+    const queue = await WorkQueue.open(nc);
+    const rows = await Promise.all(apis.map((a) => row(a!, registry, queue, gatewayUrl)));
+    if (flags.output === "json") return console.log(JSON.stringify(name ? rows[0] : rows, null, 2));
+    if (rows.length === 0) return say("no apis are deployed");
+    printTable(rows);
+    if (name) {
+      const r = rows[0]!;
+      console.log(`\nendpoint: ${r.url ?? r.endpoint}\nbundle: ${r.bundle}\nlast deployed: ${r.deployedAt}`);
+      if (r.message) console.log(`error: ${r.message}`);
+    }
+  });
+}
+
+async function row(
+  api: DeployedApi,
+  registry: ApiRegistry,
+  queue: WorkQueue,
+  gatewayUrl: string | null,
+): Promise<ApiRow> {
+  const status: ApiStatus | null = await registry.status(api.spec.name);
+  // A status about an older deploy means the platform has not picked this one up yet.
+  const state = status?.deployedAt === api.deployedAt ? status.state : "updating";
+  return {
+    name: api.spec.name,
+    status: state,
+    replicas: api.spec.autoscaling.minReplicas,
+    queued: await queue.pending(api.spec.name).catch(() => null),
+    endpoint: api.spec.endpoint,
+    url: gatewayUrl ? `${gatewayUrl}${api.spec.endpoint}` : null,
+    bundle: api.bundle,
+    deployedAt: api.deployedAt,
+    ...(status?.message && state === "error" ? { message: status.message } : {}),
+  };
+}
+
+function printTable(rows: ApiRow[]): void {
+  const table = [
+    ["async api", "status", "replicas", "queued", "endpoint"],
+    ...rows.map((r) => [r.name, r.status, String(r.replicas), String(r.queued ?? "?"), r.url ?? r.endpoint]),
+  ];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((cells) => cells[i]!.length)));
+  for (const cells of table)
+    console.log(
+      cells
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("   ")
+        .trimEnd(),
+    );
+}
+
+/** `glia delete <name>`: stop the API and drop its queued requests; stored results stay until they expire. */
+export async function runDelete(name: string, flags: ControlFlags): Promise<void> {
+  await withPlatform(flags, async ({ registry }) => {
+    if (!(await registry.get(name))) throw new UsageError(`${name} is not deployed`);
+    await registry.remove(name);
+    if (flags.output === "json") console.log(JSON.stringify({ name, action: "deleting" }));
+    else say(`deleting ${name}`);
+  });
+}
+
+/** `glia logs <name>`: follow the API's runtime output live (Ctrl-C stops). */
+export async function runLogs(name: string, flags: ControlFlags): Promise<void> {
+  await withPlatform(flags, async ({ nc, registry }) => {
+    if (!(await registry.get(name))) throw new UsageError(`${name} is not deployed`);
+    const stop = new AbortController();
+    process.once("SIGINT", () => stop.abort());
+    process.once("SIGTERM", () => stop.abort());
+    await followLogs(
+      nc,
+      name,
+      (line) => console.log(flags.output === "json" ? JSON.stringify(line) : pretty(line)),
+      stop.signal,
+    );
+  });
+}
+
+function pretty(l: LogLine): string {
+  const text = typeof l.line === "string" ? l.line : JSON.stringify(l.line);
+  return `${l.time} ${l.api}#${l.replica}${l.requestId ? ` ${l.requestId}` : ""} ${text}`;
+}
