@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { after, describe, it, test } from "node:test";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadProject } from "./load.ts";
 import { checkCase, makeProject, removeProjects, withApi, type InvalidCase } from "./test-project.ts";
 
@@ -197,5 +200,26 @@ describe("valid autoscaling and update_strategy", () => {
   test("takes integers and percentages for the update strategy", T, async () => {
     const spec = await specOf({ update_strategy: { max_surge: 1, max_unavailable: "0%" } });
     assert.deepEqual(spec.updateStrategy, { maxSurge: "1", maxUnavailable: "0%" });
+  });
+});
+
+describe("the glia section", () => {
+  it("limits queued requests per API, when set", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "glia-config-"));
+    try {
+      await writeFile(join(dir, "handler.py"), "class Handler:\n    pass\n");
+      const base = "- name: a\n  kind: AsyncAPI\n  handler: {type: python, path: handler.py}\n";
+      await writeFile(join(dir, "cortex.yaml"), `${base}  glia: {max_queued_requests: 50}\n`);
+      assert.equal((await loadProject(dir)).apis[0]!.glia.maxQueuedRequests, 50);
+      await writeFile(join(dir, "cortex.yaml"), `${base}  glia: {max_queued_requests: 0}\n`);
+      await assert.rejects(
+        loadProject(dir),
+        /a \(AsyncAPI\): glia\.max_queued_requests: 0 must be greater than or equal to 1/,
+      );
+      await writeFile(join(dir, "cortex.yaml"), `${base}  glia: {queue: 3}\n`);
+      await assert.rejects(loadProject(dir), /glia\.queue: key `queue` is not supported/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

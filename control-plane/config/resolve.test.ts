@@ -42,6 +42,7 @@ const DEFAULTS: ResolvedApiSpec = {
     upscaleTolerance: 0.05,
   },
   updateStrategy: { maxSurge: "25%", maxUnavailable: "25%" },
+  glia: { maxQueuedRequests: null },
 };
 
 describe("resolveConfig", () => {

@@ -107,6 +107,9 @@ const updateStrategySchema = z
 
 const networkingSchema = z.strictObject({ endpoint: text() }, typeError("map")).partial();
 
+/** glia's own settings for an API (not in Cortex). */
+const gliaSchema = z.strictObject({ max_queued_requests: integer().nullable() }, typeError("map")).partial();
+
 /** One entry of the `cortex.yaml` list, as written. */
 export const apiSchema = z
   .strictObject(
@@ -118,6 +121,7 @@ export const apiSchema = z
       autoscaling: autoscalingSchema.nullable(),
       update_strategy: updateStrategySchema.nullable(),
       networking: networkingSchema.nullable(),
+      glia: gliaSchema.nullable(),
     },
     typeError("map"),
   )
@@ -213,3 +217,4 @@ function deleteAt(root: Record<string, unknown>, path: readonly PropertyKey[]): 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+export type RawGlia = NonNullable<RawApi["glia"]>;

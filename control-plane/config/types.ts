@@ -15,6 +15,16 @@ export interface ResolvedApiSpec {
   compute: ResolvedCompute;
   autoscaling: ResolvedAutoscaling;
   updateStrategy: ResolvedUpdateStrategy;
+  /** glia's own settings (the `glia` section). */
+  glia: ResolvedGlia;
+}
+
+export interface ResolvedGlia {
+  /**
+   * Requests an API may hold (waiting or running) before `POST` answers 429; `null`: no limit.
+   * @default null
+   */
+  maxQueuedRequests: number | null;
 }
 
 export interface ResolvedHandler {

@@ -8,6 +8,7 @@ import {
   isRequestId,
   newRecord,
   toPublic,
+  QueueFullError,
   StoreUnavailableError,
   type RecordWaiters,
   type ResultStore,
@@ -187,6 +188,11 @@ function onError(err: Error, c: Context, log: Logger): Response {
     if (err.status === 413) c.header("Connection", "close"); // the rest of the body is not read
     log.info({ status: err.status, code: err.code, path: c.req.path, method: c.req.method }, err.message);
     return c.json({ error: err.message, code: err.code }, err.status);
+  }
+  if (err instanceof QueueFullError) {
+    log.info({ api: err.api, path: c.req.path }, err.message);
+    c.header("Retry-After", "1");
+    return c.json({ error: err.message, code: err.code }, 429);
   }
   if (err instanceof StoreUnavailableError) {
     log.error({ err, path: c.req.path }, "NATS is unavailable");

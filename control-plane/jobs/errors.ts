@@ -25,3 +25,13 @@ export class RecordTooLargeError extends GliaError {
     this.limit = limit;
   }
 }
+
+/** The API holds as many requests as its `glia.max_queued_requests` allows. */
+export class QueueFullError extends GliaError {
+  readonly api: string;
+
+  constructor(api: string, options?: { cause?: unknown }) {
+    super("QUEUE_FULL", `the queue of ${api} is full (glia.max_queued_requests); try again later`, options);
+    this.api = api;
+  }
+}

@@ -24,7 +24,7 @@ export {
 } from "./record.ts";
 export { isApiName, isRequestId } from "./names.ts";
 export { RecordWaiters } from "./record-waiters.ts";
-export { RecordConflictError, RecordTooLargeError, StoreUnavailableError } from "./errors.ts";
+export { QueueFullError, RecordConflictError, RecordTooLargeError, StoreUnavailableError } from "./errors.ts";
 export { answerScrapes, scrapeWorkers } from "./metrics-exchange.ts";
 export { ApiRegistry, type ApiState, type ApiStatus, type DeployedApi } from "./registry.ts";
 export { followLogs, publishLog, type LogLine } from "./log-stream.ts";

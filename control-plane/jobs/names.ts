@@ -40,6 +40,11 @@ export function recordKey(api: string, id: string): string {
   return `${assertApi(api)}.${id}`;
 }
 
+/** Wildcard over every record key of an API, for listing. */
+export function recordKeys(api: string): string {
+  return `${assertApi(api)}.>`;
+}
+
 function assertApi(api: string): string {
   if (!isApiName(api)) throw new TypeError(`not an API name: ${JSON.stringify(api)}`);
   return api;

@@ -2,7 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { Kvm, KvWatchInclude, type KV, type KvEntry } from "@nats-io/kv";
-import { RESULTS_BUCKET, recordKey } from "./names.ts";
+import { RESULTS_BUCKET, recordKey, recordKeys } from "./names.ts";
 import { canTransition, type RequestRecord } from "./record.ts";
 import { RecordConflictError, RecordTooLargeError, StoreUnavailableError } from "./errors.ts";
 
@@ -64,6 +64,13 @@ export class ResultStore {
     const key = recordKey(api, id);
     const entry = await this.#read(key);
     return entry ? { record: entry.json<RequestRecord>(), revision: entry.revision } : null;
+  }
+
+  /** The ids of every stored record of an API. */
+  async keys(api: string): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const key of await this.#kv.keys(recordKeys(api))) ids.push(key.slice(key.indexOf(".") + 1));
+    return ids;
   }
 
   /** Removes a record, e.g. the `in_queue` record of a request whose message could not be queued. */

@@ -3,6 +3,7 @@ import { headers as natsHeaders, nanos } from "@nats-io/transport-node";
 import {
   AckPolicy,
   DeliverPolicy,
+  DiscardPolicy,
   jetstream,
   jetstreamManager,
   RetentionPolicy,
@@ -12,7 +13,7 @@ import {
   type JsMsg,
 } from "@nats-io/jetstream";
 import { requestStream, requestSubject, WORKER_CONSUMER } from "./names.ts";
-import { StoreUnavailableError } from "./errors.ts";
+import { QueueFullError, StoreUnavailableError } from "./errors.ts";
 
 const H_ID = "Glia-Request-Id";
 const H_CONTENT_TYPE = "Glia-Content-Type";
@@ -87,12 +88,18 @@ export class WorkQueue {
     return this.#options.maxDeliver;
   }
 
-  /** Creates (or updates) the API's stream and consumer; safe to call from every process. */
-  async ensure(api: string): Promise<void> {
+  /**
+   * Creates (or updates) the API's stream and consumer; safe to call from every process.
+   * `maxQueued` caps the requests the stream holds (waiting or running): past it JetStream itself
+   * refuses new ones, so the limit holds across gateways without a race.
+   */
+  async ensure(api: string, limits: { maxQueued?: number | null } = {}): Promise<void> {
     const stream = requestStream(api);
     const config = {
       name: stream,
       subjects: [requestSubject(api)],
+      max_msgs: limits.maxQueued ?? -1,
+      discard: DiscardPolicy.New,
       retention: RetentionPolicy.Workqueue,
       storage: StorageType.File,
       max_age: nanos(this.#options.maxAgeMs),
@@ -125,6 +132,7 @@ export class WorkQueue {
     try {
       await this.#js.publish(requestSubject(api), submission.payload, { msgID: submission.id, headers: h });
     } catch (err) {
+      if (isQueueFull(err)) throw new QueueFullError(api, { cause: err });
       throw new StoreUnavailableError(`could not queue request ${submission.id} of ${api}: ${(err as Error).message}`, {
         cause: err,
       });
@@ -188,6 +196,12 @@ export function readRequest(msg: JsMsg): QueuedRequest | null {
     queued: queuedOf(h),
     msg,
   };
+}
+
+/** JetStream's answer when a stream with `discard: new` is at `max_msgs`. */
+function isQueueFull(err: unknown): boolean {
+  const apiError = (err as { api_error?: { err_code?: number } }).api_error;
+  return apiError?.err_code === 10077 || /maximum messages exceeded/i.test(String((err as Error)?.message));
 }
 
 function queuedOf(h: MsgHdrs): QueuedRequest["queued"] {

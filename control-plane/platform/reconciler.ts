@@ -140,7 +140,7 @@ export class Reconciler {
     const specFile = join(this.#o.dataDir, "specs", `${spec.name}-${api.bundle}.json`);
     await mkdir(join(this.#o.dataDir, "specs"), { recursive: true });
     await writeFile(specFile, JSON.stringify(spec));
-    await this.#o.queue.ensure(spec.name);
+    await this.#o.queue.ensure(spec.name, { maxQueued: spec.glia.maxQueuedRequests });
     say(`starting ${spec.autoscaling.minReplicas} runtime(s)`);
     const o = this.#o;
     const worker = new WorkerProcess({

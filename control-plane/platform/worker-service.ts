@@ -55,7 +55,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   try {
     const store = await ResultStore.open(nc, { ttlMs: options.resultTtlMs });
     const queue = await WorkQueue.open(nc, { maxAgeMs: options.resultTtlMs, ackWaitMs: options.ackWaitMs });
-    await queue.ensure(spec.name);
+    await queue.ensure(spec.name, { maxQueued: spec.glia.maxQueuedRequests });
     const launch = await launchOf(spec, { ...options, projectDir });
     launch.onLine = (l) => publishLog(nc, { ...l, api: spec.name, time: new Date().toISOString() });
     pool = new RuntimePool(launch, spec.autoscaling.minReplicas);
