@@ -9,6 +9,7 @@ export { resolveConfig } from "./resolve.ts";
 export { canonicalEndpoint } from "./resolve-api.ts";
 export { compareQuantities, parseQuantity, quantityToNumber, type Quantity } from "./quantity.ts";
 export { durationToSeconds, parseDuration } from "./duration.ts";
+export { DEFAULT_RETRIES } from "./resolve-glia.ts";
 export {
   listProjectFiles,
   PROJECT_FILE_LIMIT_BYTES,
@@ -26,4 +27,6 @@ export type {
   ResolvedDependencies,
   ResolvedHandler,
   ResolvedUpdateStrategy,
+  ResolvedGlia,
+  ResolvedRetries,
 } from "./types.ts";

@@ -2,13 +2,14 @@
  * @module
  * One API entry: its identity (`name`, `kind`, `networking.endpoint`) and its sections.
  */
-import { CANNOT_BE_EMPTY, greaterThanOrEqual, invalidValue, show, tooLong } from "./messages.ts";
+import { CANNOT_BE_EMPTY, invalidValue, show, tooLong } from "./messages.ts";
 import { checkShmSize, resolveCompute } from "./resolve-compute.ts";
 import { resolveHandler } from "./resolve-handler.ts";
 import { resolveAutoscaling, resolveUpdateStrategy } from "./resolve-scaling.ts";
-import type { RawApi, RawGlia } from "./schema.ts";
+import type { RawApi } from "./schema.ts";
+import { resolveGlia } from "./resolve-glia.ts";
 import { required, type Scope } from "./scope.ts";
-import type { ResolvedApiSpec, ResolvedGlia } from "./types.ts";
+import type { ResolvedApiSpec } from "./types.ts";
 
 /** The longest API name: Kubernetes adds 21 characters to pod names, which stop at 63. */
 const MAX_NAME_LENGTH = 42;
@@ -48,12 +49,6 @@ export function resolveApi(scope: Scope, raw: RawApi): ResolvedEntry {
     glia,
   };
   return { name, endpoint, spec };
-}
-
-function resolveGlia(scope: Scope, raw: RawGlia): ResolvedGlia {
-  const max = raw.max_queued_requests ?? null;
-  if (max !== null && max < 1) scope.report("glia.max_queued_requests", greaterThanOrEqual(max, 1));
-  return { maxQueuedRequests: max };
 }
 
 function checkName(scope: Scope, value: string | undefined): string | null {

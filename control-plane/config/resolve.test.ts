@@ -42,7 +42,11 @@ const DEFAULTS: ResolvedApiSpec = {
     upscaleTolerance: 0.05,
   },
   updateStrategy: { maxSurge: "25%", maxUnavailable: "25%" },
-  glia: { maxQueuedRequests: null },
+  glia: {
+    maxQueuedRequests: null,
+    timeoutSeconds: null,
+    retries: { maxAttempts: 3, backoffSeconds: 1, onHandlerError: false },
+  },
 };
 
 describe("resolveConfig", () => {

@@ -108,7 +108,18 @@ const updateStrategySchema = z
 const networkingSchema = z.strictObject({ endpoint: text() }, typeError("map")).partial();
 
 /** glia's own settings for an API (not in Cortex). */
-const gliaSchema = z.strictObject({ max_queued_requests: integer().nullable() }, typeError("map")).partial();
+const retriesSchema = z
+  .strictObject(
+    { max_attempts: integer(), backoff: text(), on_handler_error: z.boolean(typeError("bool")) },
+    typeError("map"),
+  )
+  .partial();
+const gliaSchema = z
+  .strictObject(
+    { max_queued_requests: integer().nullable(), timeout: text().nullable(), retries: retriesSchema.nullable() },
+    typeError("map"),
+  )
+  .partial();
 
 /** One entry of the `cortex.yaml` list, as written. */
 export const apiSchema = z

@@ -25,6 +25,19 @@ export interface ResolvedGlia {
    * @default null
    */
   maxQueuedRequests: number | null;
+  /** Deadline of one handler call, in seconds; `null`: the platform's (`--request-timeout`). @default null */
+  timeoutSeconds: number | null;
+  retries: ResolvedRetries;
+}
+
+/** How a request is tried again when an attempt ends without an answer. */
+export interface ResolvedRetries {
+  /** Attempts in all, for crashes and timeouts (and handler errors when opted in). @default 3 */
+  maxAttempts: number;
+  /** Delay before the second attempt, doubled for each further one (at most 10 minutes). @default 1 s */
+  backoffSeconds: number;
+  /** Whether an exception raised by the handler is tried again too. @default false */
+  onHandlerError: boolean;
 }
 
 export interface ResolvedHandler {

@@ -91,9 +91,10 @@ export class WorkQueue {
   /**
    * Creates (or updates) the API's stream and consumer; safe to call from every process.
    * `maxQueued` caps the requests the stream holds (waiting or running): past it JetStream itself
-   * refuses new ones, so the limit holds across gateways without a race.
+   * refuses new ones, so the limit holds across gateways without a race. `maxDeliver` caps the
+   * deliveries of one request.
    */
-  async ensure(api: string, limits: { maxQueued?: number | null } = {}): Promise<void> {
+  async ensure(api: string, limits: { maxQueued?: number | null; maxDeliver?: number } = {}): Promise<void> {
     const stream = requestStream(api);
     const config = {
       name: stream,
@@ -110,14 +111,23 @@ export class WorkQueue {
       if (!String((err as Error).message).includes("already in use")) throw err;
       await this.#jsm.streams.update(stream, config);
     });
+    const settings = {
+      ack_wait: nanos(this.#options.ackWaitMs),
+      max_deliver: limits.maxDeliver ?? this.#options.maxDeliver,
+      max_ack_pending: 10_000,
+    };
+    const existing = await this.#jsm.consumers.info(stream, WORKER_CONSUMER).catch(() => null);
+    if (existing) {
+      // A redeploy may change the attempts or the ack wait; the durable keeps its place in the stream.
+      await this.#jsm.consumers.update(stream, WORKER_CONSUMER, settings);
+      return;
+    }
     await this.#jsm.consumers.add(stream, {
       durable_name: WORKER_CONSUMER,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      ack_wait: nanos(this.#options.ackWaitMs),
-      max_deliver: this.#options.maxDeliver,
-      max_ack_pending: 10_000,
       num_replicas: this.#options.replicas,
+      ...settings,
     });
   }
 

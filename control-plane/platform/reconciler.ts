@@ -4,6 +4,7 @@ import type { Logger } from "../observability/index.ts";
 import type { ApiRegistry, ApiStatus, DeployedApi, WorkQueue } from "../jobs/index.ts";
 import type { RouteTable } from "../gateway/index.ts";
 import { ensureEnvironment } from "../runtime/index.ts";
+import { maxDeliveries } from "../worker/index.ts";
 import { unpackBundle } from "./bundle.ts";
 import { WorkerProcess } from "./worker-process.ts";
 
@@ -140,7 +141,10 @@ export class Reconciler {
     const specFile = join(this.#o.dataDir, "specs", `${spec.name}-${api.bundle}.json`);
     await mkdir(join(this.#o.dataDir, "specs"), { recursive: true });
     await writeFile(specFile, JSON.stringify(spec));
-    await this.#o.queue.ensure(spec.name, { maxQueued: spec.glia.maxQueuedRequests });
+    await this.#o.queue.ensure(spec.name, {
+      maxQueued: spec.glia.maxQueuedRequests,
+      maxDeliver: maxDeliveries(spec.glia.retries),
+    });
     say(`starting ${spec.autoscaling.minReplicas} runtime(s)`);
     const o = this.#o;
     const worker = new WorkerProcess({

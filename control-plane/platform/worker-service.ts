@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { listProjectFiles, loadProject, stageProject, type ResolvedApiSpec } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { answerScrapes, publishLog, ResultStore, WorkQueue } from "../jobs/index.ts";
-import { ApiWorker, handlerFamilies, WorkerMetrics } from "../worker/index.ts";
+import { ApiWorker, handlerFamilies, maxDeliveries, WorkerMetrics } from "../worker/index.ts";
 import { handlerEnvironment, RuntimePool, RUNTIME_ROOT, type RuntimeLaunch } from "../runtime/index.ts";
 import { NatsStartError, PlatformConfigError } from "./errors.ts";
 
@@ -55,7 +55,10 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   try {
     const store = await ResultStore.open(nc, { ttlMs: options.resultTtlMs });
     const queue = await WorkQueue.open(nc, { maxAgeMs: options.resultTtlMs, ackWaitMs: options.ackWaitMs });
-    await queue.ensure(spec.name, { maxQueued: spec.glia.maxQueuedRequests });
+    await queue.ensure(spec.name, {
+      maxQueued: spec.glia.maxQueuedRequests,
+      maxDeliver: maxDeliveries(spec.glia.retries),
+    });
     const launch = await launchOf(spec, { ...options, projectDir });
     launch.onLine = (l) => publishLog(nc, { ...l, api: spec.name, time: new Date().toISOString() });
     pool = new RuntimePool(launch, spec.autoscaling.minReplicas);
@@ -68,7 +71,9 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       pool,
       metrics,
       logger: options.logger,
-      requestTimeoutMs: options.requestTimeoutMs,
+      retries: spec.glia.retries,
+      // The API's own timeout wins over the platform's default.
+      requestTimeoutMs: spec.glia.timeoutSeconds === null ? options.requestTimeoutMs : spec.glia.timeoutSeconds * 1000,
     });
     await worker.start();
     const runtimes = pool;

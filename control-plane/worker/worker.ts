@@ -17,6 +17,7 @@ import {
 } from "../jobs/index.ts";
 import { RuntimeTimeoutError, type RuntimeLease, type RuntimePool } from "../runtime/index.ts";
 import { outcomeOf, type Outcome } from "./outcome.ts";
+import { DEFAULT_RETRIES, type ResolvedRetries } from "../config/index.ts";
 import { WorkerMetrics } from "./metrics.ts";
 
 /** Default deadline of one handler call: 1 hour. */
@@ -42,7 +43,16 @@ export interface WorkerOptions {
   inProgressDelayMs?: number;
   /** Where the worker counts requests, handler time and in-flight work. @default a private registry */
   metrics?: WorkerMetrics;
+  /** Attempts and back-off (`glia.retries`). @default 3 attempts, 1 s doubling, handler errors not retried */
+  retries?: ResolvedRetries;
 }
+
+/** The consumer delivers one more time than attempts are allowed: that delivery only records the failure. */
+export function maxDeliveries(retries: ResolvedRetries): number {
+  return retries.maxAttempts + 1;
+}
+
+const MAX_BACKOFF_MS = 10 * 60_000;
 
 /**
  * Pulls an API's requests and runs each on a free runtime: call the runtime (recording
@@ -64,6 +74,7 @@ export class ApiWorker {
       requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
       inProgressDelayMs: options.inProgressDelayMs ?? DEFAULT_IN_PROGRESS_DELAY_MS,
       metrics: options.metrics ?? new WorkerMetrics(),
+      retries: options.retries ?? DEFAULT_RETRIES,
     };
     this.#log = options.logger.child({ module: "worker", api: options.api });
   }
@@ -135,6 +146,7 @@ export class ApiWorker {
   async #process(request: QueuedRequest, lease: RuntimeLease, log: Logger): Promise<void> {
     const current = await this.#current(request, log);
     if (!current) return;
+    if (request.deliveryCount > this.#o.retries.maxAttempts) return this.#exhausted(request, current, log);
     const startedAt = new Date();
     const begin = (r: RequestRecord): RequestRecord =>
       r.status === "in_progress" && r.attempts === request.deliveryCount
@@ -151,7 +163,7 @@ export class ApiWorker {
     });
     const marked = marking ? await (marking as Promise<StoredRecord | null>) : current;
     if (!marked) return void request.msg.ack(); // the request had already ended: a duplicate delivery
-    if (outcome === "redeliver") return void request.msg.nak(REDELIVERY_DELAY_MS);
+    if (outcome === "retry") return void request.msg.nak(this.#backoffMs(request.deliveryCount));
     await this.#finish(marked, begin, outcome, log);
     request.msg.ack();
   }
@@ -178,9 +190,13 @@ export class ApiWorker {
     return stored;
   }
 
-  /** Calls the runtime; `"redeliver"` when the runtime died and another delivery is allowed. */
-  async #call(request: QueuedRequest, lease: RuntimeLease, log: Logger): Promise<Outcome | "redeliver"> {
+  /**
+   * Calls the runtime; `"retry"` when the attempt ended without an answer (the runtime died or
+   * timed out, or the handler raised and the API retries those) and another attempt is allowed.
+   */
+  async #call(request: QueuedRequest, lease: RuntimeLease, log: Logger): Promise<Outcome | "retry"> {
     const { payload, contentType, headers, id, deliveryCount } = request;
+    const canRetry = deliveryCount < this.#o.retries.maxAttempts;
     lease.running(id);
     try {
       const response = await lease.client.handle(
@@ -188,21 +204,37 @@ export class ApiWorker {
         this.#o.requestTimeoutMs,
       );
       this.#o.metrics.handlerSeconds.observe({ api: this.#o.api }, response.handlerSeconds);
-      return outcomeOf(response);
+      const outcome = outcomeOf(response);
+      if (outcome.kind === "failed" && canRetry && this.#o.retries.onHandlerError)
+        return this.#retry(log, outcome.error.message);
+      return outcome;
     } catch (err) {
-      if (err instanceof RuntimeTimeoutError) {
-        log.warn({ timeoutMs: err.timeoutMs }, "handler timed out; restarting its runtime");
-        lease.kill();
-        return { kind: "failed", error: { type: "Timeout", message: err.message } };
-      }
-      if (deliveryCount < this.#o.queue.maxDeliver) {
-        log.warn({ err }, "runtime failed during the request; it will be delivered again");
-        this.#o.metrics.redeliveries.inc({ api: this.#o.api });
-        return "redeliver";
-      }
-      const message = `the runtime crashed on each of ${deliveryCount} attempts at this request: ${(err as Error).message}`;
-      return { kind: "failed", error: { type: "RuntimeCrashed", message } };
+      const timedOut = err instanceof RuntimeTimeoutError;
+      if (timedOut) lease.kill(); // a running handler cannot be stopped otherwise; the runtime restarts
+      if (canRetry) return this.#retry(log, (err as Error).message);
+      const message = timedOut
+        ? (err as Error).message
+        : `the runtime crashed on each of ${deliveryCount} attempts at this request: ${(err as Error).message}`;
+      return { kind: "failed", error: { type: timedOut ? "Timeout" : "RuntimeCrashed", message } };
     }
+  }
+
+  #retry(log: Logger, why: string): "retry" {
+    log.warn({ why }, "the attempt ended without an answer; the request will be tried again");
+    this.#o.metrics.redeliveries.inc({ api: this.#o.api });
+    return "retry";
+  }
+
+  #backoffMs(deliveryCount: number): number {
+    return Math.min(MAX_BACKOFF_MS, this.#o.retries.backoffSeconds * 1000 * 2 ** (deliveryCount - 1));
+  }
+
+  /** A delivery past the last attempt: the previous one ended with its worker gone. Record why. */
+  async #exhausted(request: QueuedRequest, current: StoredRecord, log: Logger): Promise<void> {
+    const attempts = this.#o.retries.maxAttempts;
+    const message = `no attempt finished: the worker or runtime running it stopped during each of ${attempts} attempts`;
+    await this.#finish(current, (r) => r, { kind: "failed", error: { type: "AttemptsExhausted", message } }, log);
+    request.msg.term();
   }
 
   async #finish(
