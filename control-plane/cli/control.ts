@@ -1,8 +1,17 @@
 import { resolve } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { loadProject } from "../config/index.ts";
-import { ApiRegistry, followLogs, WorkQueue, type ApiStatus, type DeployedApi, type LogLine } from "../jobs/index.ts";
-import { deployProject, readState, Reconciler } from "../platform/index.ts";
+import {
+  ApiRegistry,
+  DeadLetters,
+  followLogs,
+  ResultStore,
+  WorkQueue,
+  type ApiStatus,
+  type DeployedApi,
+  type LogLine,
+} from "../jobs/index.ts";
+import { deployProject, readState, Reconciler, requeue } from "../platform/index.ts";
 import { say, UsageError } from "./flags.ts";
 
 export interface ControlFlags {
@@ -156,4 +165,28 @@ export async function runLogs(name: string, flags: ControlFlags): Promise<void> 
 function pretty(l: LogLine): string {
   const text = typeof l.line === "string" ? l.line : JSON.stringify(l.line);
   return `${l.time} ${l.api}#${l.replica}${l.requestId ? ` ${l.requestId}` : ""} ${text}`;
+}
+
+/** `glia requeue <name> [id] [--all-failed]`: put failed requests back in the queue with their payloads. */
+export async function runRequeue(
+  name: string,
+  id: string | undefined,
+  flags: ControlFlags & { allFailed?: boolean },
+): Promise<void> {
+  if (!id === !flags.allFailed) throw new UsageError("give one request id, or --all-failed");
+  await withPlatform(flags, async ({ nc, registry }) => {
+    if (!(await registry.get(name))) throw new UsageError(`${name} is not deployed`);
+    const parts = {
+      store: await ResultStore.open(nc),
+      queue: await WorkQueue.open(nc),
+      deadLetters: await DeadLetters.open(nc),
+    };
+    const ids = id ? [id] : await parts.deadLetters.ids(name);
+    for (const each of ids) {
+      await requeue(name, each, parts);
+      if (flags.output === "json") console.log(JSON.stringify({ name, id: each, action: "requeued" }));
+      else say(`requeued ${each}`);
+    }
+    if (ids.length === 0 && flags.output === "pretty") say(`${name} has no failed requests to requeue`);
+  });
 }

@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import { GliaError } from "../errors.ts";
 import { runUp } from "./up.ts";
 import { runWorker } from "./worker.ts";
-import { runDelete, runDeploy, runGet, runLogs } from "./control.ts";
+import { runDelete, runDeploy, runGet, runLogs, runRequeue } from "./control.ts";
 import { say, UsageError } from "./flags.ts";
 
 const program = new Command()
@@ -87,6 +87,16 @@ program
   .addOption(natsOption())
   .addOption(outputOption())
   .action(runDelete);
+
+program
+  .command("requeue")
+  .description("put failed requests back in the queue with their original payload and id")
+  .argument("<name>", "the API")
+  .argument("[id]", "one failed request")
+  .option("--all-failed", "every failed request the API still holds")
+  .addOption(natsOption())
+  .addOption(outputOption())
+  .action(runRequeue);
 
 try {
   await program.parseAsync(process.argv);

@@ -28,3 +28,4 @@ export { QueueFullError, RecordConflictError, RecordTooLargeError, StoreUnavaila
 export { answerScrapes, scrapeWorkers } from "./metrics-exchange.ts";
 export { ApiRegistry, type ApiState, type ApiStatus, type DeployedApi } from "./registry.ts";
 export { followLogs, publishLog, type LogLine } from "./log-stream.ts";
+export { DeadLetters, type DeadLetter } from "./dead-letters.ts";

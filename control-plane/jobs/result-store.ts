@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { Kvm, KvWatchInclude, type KV, type KvEntry } from "@nats-io/kv";
 import { RESULTS_BUCKET, recordKey, recordKeys } from "./names.ts";
-import { canTransition, type RequestRecord } from "./record.ts";
+import { canTransition, newRecord, type RequestRecord } from "./record.ts";
 import { RecordConflictError, RecordTooLargeError, StoreUnavailableError } from "./errors.ts";
 
 /** Default time a record (and so a result) is kept: 7 days, as Cortex did. */
@@ -113,6 +113,17 @@ export class ResultStore {
         onUpdate(entry.key, () => ({ record: entry.json<RequestRecord>(), revision: entry.revision }));
     })();
     return () => updates.stop();
+  }
+
+  /**
+   * Puts a failed request back to `in_queue` (for `glia requeue`), the one move that goes
+   * backwards, made on purpose by a person; compare-and-set like every other write.
+   */
+  async reopen(current: StoredRecord): Promise<StoredRecord> {
+    const record = newRecord(current.record.api, current.record.id, new Date(current.record.createdAt));
+    const key = recordKey(record.api, record.id);
+    const revision = await this.#write(key, () => this.#kv.update(key, this.#encode(key, record), current.revision));
+    return { record, revision };
   }
 
   /** Largest encoded record this store can write. */

@@ -56,6 +56,8 @@ export interface Submission {
   headers: Record<string, string>;
   /** The `in_queue` record's creation time and KV revision. */
   queued: { createdAt: string; revision: number };
+  /** JetStream's de-duplication id. @default the request id (a retried POST is stored once) */
+  msgId?: string;
 }
 
 /** One JetStream work-queue stream per API and the durable pull consumer its workers share. */
@@ -140,7 +142,10 @@ export class WorkQueue {
     h.set(H_REVISION, String(submission.queued.revision));
     h.set(H_CREATED, submission.queued.createdAt);
     try {
-      await this.#js.publish(requestSubject(api), submission.payload, { msgID: submission.id, headers: h });
+      await this.#js.publish(requestSubject(api), submission.payload, {
+        msgID: submission.msgId ?? submission.id,
+        headers: h,
+      });
     } catch (err) {
       if (isQueueFull(err)) throw new QueueFullError(api, { cause: err });
       throw new StoreUnavailableError(`could not queue request ${submission.id} of ${api}: ${(err as Error).message}`, {

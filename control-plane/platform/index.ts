@@ -14,3 +14,4 @@ export { deployProject, type DeployAction, type DeployResult } from "./deploy.ts
 export { bundleProject, unpackBundle, type Bundle } from "./bundle.ts";
 export { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 export { readState, stateFile, type PlatformState } from "./state.ts";
+export { requeue, NotDeadLetteredError } from "./requeue.ts";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listProjectFiles, loadProject, stageProject, type ResolvedApiSpec } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
-import { answerScrapes, publishLog, ResultStore, WorkQueue } from "../jobs/index.ts";
+import { answerScrapes, DeadLetters, publishLog, ResultStore, WorkQueue } from "../jobs/index.ts";
 import { ApiWorker, handlerFamilies, maxDeliveries, WorkerMetrics } from "../worker/index.ts";
 import { handlerEnvironment, RuntimePool, RUNTIME_ROOT, type RuntimeLaunch } from "../runtime/index.ts";
 import { NatsStartError, PlatformConfigError } from "./errors.ts";
@@ -55,6 +55,8 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   try {
     const store = await ResultStore.open(nc, { ttlMs: options.resultTtlMs });
     const queue = await WorkQueue.open(nc, { maxAgeMs: options.resultTtlMs, ackWaitMs: options.ackWaitMs });
+    const deadLetters = await DeadLetters.open(nc, { maxAgeMs: options.resultTtlMs });
+    await deadLetters.ensure(spec.name);
     await queue.ensure(spec.name, {
       maxQueued: spec.glia.maxQueuedRequests,
       maxDeliver: maxDeliveries(spec.glia.retries),
@@ -72,6 +74,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       metrics,
       logger: options.logger,
       retries: spec.glia.retries,
+      deadLetters,
       // The API's own timeout wins over the platform's default.
       requestTimeoutMs: spec.glia.timeoutSeconds === null ? options.requestTimeoutMs : spec.glia.timeoutSeconds * 1000,
     });

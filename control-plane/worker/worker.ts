@@ -14,6 +14,7 @@ import {
   type ResultStore,
   type StoredRecord,
   type WorkQueue,
+  type DeadLetters,
 } from "../jobs/index.ts";
 import { RuntimeTimeoutError, type RuntimeLease, type RuntimePool } from "../runtime/index.ts";
 import { outcomeOf, type Outcome } from "./outcome.ts";
@@ -45,6 +46,8 @@ export interface WorkerOptions {
   metrics?: WorkerMetrics;
   /** Attempts and back-off (`glia.retries`). @default 3 attempts, 1 s doubling, handler errors not retried */
   retries?: ResolvedRetries;
+  /** Where the payloads of failed requests are kept for `glia requeue`. @default none kept */
+  deadLetters?: DeadLetters | null;
 }
 
 /** The consumer delivers one more time than attempts are allowed: that delivery only records the failure. */
@@ -75,6 +78,7 @@ export class ApiWorker {
       inProgressDelayMs: options.inProgressDelayMs ?? DEFAULT_IN_PROGRESS_DELAY_MS,
       metrics: options.metrics ?? new WorkerMetrics(),
       retries: options.retries ?? DEFAULT_RETRIES,
+      deadLetters: options.deadLetters ?? null,
     };
     this.#log = options.logger.child({ module: "worker", api: options.api });
   }
@@ -164,7 +168,7 @@ export class ApiWorker {
     const marked = marking ? await (marking as Promise<StoredRecord | null>) : current;
     if (!marked) return void request.msg.ack(); // the request had already ended: a duplicate delivery
     if (outcome === "retry") return void request.msg.nak(this.#backoffMs(request.deliveryCount));
-    await this.#finish(marked, begin, outcome, log);
+    await this.#finish(request, marked, begin, outcome, log);
     request.msg.ack();
   }
 
@@ -233,11 +237,13 @@ export class ApiWorker {
   async #exhausted(request: QueuedRequest, current: StoredRecord, log: Logger): Promise<void> {
     const attempts = this.#o.retries.maxAttempts;
     const message = `no attempt finished: the worker or runtime running it stopped during each of ${attempts} attempts`;
-    await this.#finish(current, (r) => r, { kind: "failed", error: { type: "AttemptsExhausted", message } }, log);
+    const outcome: Outcome = { kind: "failed", error: { type: "AttemptsExhausted", message } };
+    await this.#finish(request, current, (r) => r, outcome, log);
     request.msg.term();
   }
 
   async #finish(
+    request: QueuedRequest,
     current: StoredRecord,
     begin: (r: RequestRecord) => RequestRecord,
     outcome: Outcome,
@@ -247,6 +253,8 @@ export class ApiWorker {
     else log.debug("request completed");
     const end = (r: RequestRecord): RequestRecord =>
       outcome.kind === "completed" ? completed(begin(r), outcome.result) : failed(begin(r), outcome.error);
+    // The payload is kept before the record says failed, so `glia requeue` always finds it.
+    if (outcome.kind === "failed") await this.#o.deadLetters?.put(this.#o.api, request, outcome.error);
     try {
       await this.#o.store.advance(current, end);
       this.#o.metrics.requests.inc({ api: this.#o.api, status: outcome.kind });
@@ -257,6 +265,7 @@ export class ApiWorker {
         message: `the result is ${err.bytes} bytes; results may be at most ${err.limit} bytes`,
       };
       log.info({ error }, "request failed");
+      await this.#o.deadLetters?.put(this.#o.api, request, error);
       await this.#o.store.advance(current, (r) => failed(begin(r), error));
       this.#o.metrics.requests.inc({ api: this.#o.api, status: "failed" });
     }
