@@ -20,6 +20,10 @@ program
   .addOption(new Option("--nats-url <url>", "use this NATS server instead of starting one").env("NATS_URL"))
   .option("--data-dir <dir>", "where the started NATS server keeps its data (default: <project>/.glia)")
   .option("--request-timeout <seconds>", "deadline of one handler call", "3600")
+  .option(
+    "--api-keys-file <file>",
+    "require Authorization: Bearer <key> on the public listener; one key a line, <api>:<key> for one API (also GLIA_API_KEYS, comma-separated)",
+  )
   .option("--result-ttl <duration>", "how long request records and results are kept (e.g. 7d, 168h)", "7d")
   .addOption(
     new Option("--log-level <level>", "log level")

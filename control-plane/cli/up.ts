@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { durationToSeconds, loadProject, parseDuration } from "../config/index.ts";
 import { up, type Platform } from "../platform/index.ts";
+import { ApiKeys } from "../gateway/index.ts";
 import { createLogger } from "../observability/index.ts";
 import { positiveNumber, say, UsageError } from "./flags.ts";
 
@@ -14,6 +15,7 @@ export interface UpFlags {
   dataDir?: string;
   requestTimeout: string;
   resultTtl: string;
+  apiKeysFile?: string;
   logLevel: string;
 }
 
@@ -37,6 +39,7 @@ export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
     requestTimeoutMs: positiveNumber("--request-timeout", flags.requestTimeout) * 1000,
     resultTtlMs: parseTtl(flags.resultTtl),
     onProgress: say,
+    apiKeys: await ApiKeys.load(flags.apiKeysFile && resolve(base, flags.apiKeysFile), process.env["GLIA_API_KEYS"]),
   });
   printBanner(platform);
   await waitForSignal(platform);

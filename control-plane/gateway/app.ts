@@ -4,6 +4,7 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { exposition, PROMETHEUS_CONTENT_TYPE, type Logger, type MetricFamily } from "../observability/index.ts";
 import type { GatewayMetrics } from "./metrics.ts";
+import type { ApiKeys } from "./auth.ts";
 import {
   isRequestId,
   newRecord,
@@ -35,6 +36,8 @@ export interface GatewayOptions {
   metrics: GatewayMetrics;
   /** Gathers the worker processes' metric families for `GET /metrics`. */
   scrapeWorkers: () => Promise<MetricFamily[][]>;
+  /** When set, the public listener requires `Authorization: Bearer <key>` (not the internal one). */
+  apiKeys?: ApiKeys | null;
 }
 
 /** Longest `?wait=` a GET may ask for, in seconds. */
@@ -60,15 +63,21 @@ type Locate = (c: Context) => RouteMatch;
  */
 export function createGatewayApp(options: GatewayOptions): Hono {
   const app = new Hono();
+  const keys = options.apiKeys;
   // Prometheus: glia's own series and what handlers recorded, from the gateway and every worker.
   app.get("/metrics", async (c) => {
+    keys?.check("metrics", c.req.header("authorization"));
     const text = await exposition([await options.metrics.families(), ...(await options.scrapeWorkers())]);
     return c.body(text, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE });
   });
-  app.route(
-    "/",
-    buildApp(options, "gateway", (c) => byPath(options.routes, c.req.path)),
-  );
+  const locate: Locate = (c) => {
+    const match = byPath(options.routes, c.req.path);
+    if (keys && match.kind !== "health") keys.check(match.route.api, c.req.header("authorization"));
+    return match;
+  };
+  app.route("/", buildApp(options, "gateway", locate));
+  const log = options.logger.child({ module: "gateway" });
+  app.onError((err, c) => onError(err, c, log));
   return app;
 }
 
@@ -186,6 +195,7 @@ function forwardedHeaders(c: Context): Record<string, string> {
 function onError(err: Error, c: Context, log: Logger): Response {
   if (err instanceof RequestRejectedError) {
     if (err.status === 413) c.header("Connection", "close"); // the rest of the body is not read
+    if (err.status === 401) c.header("WWW-Authenticate", 'Bearer realm="glia"');
     log.info({ status: err.status, code: err.code, path: c.req.path, method: c.req.method }, err.message);
     return c.json({ error: err.message, code: err.code }, err.status);
   }

@@ -2,9 +2,9 @@ import { GliaError } from "../errors.ts";
 
 /** Base of the errors a client caused; each carries the HTTP status it is answered with. */
 export class RequestRejectedError extends GliaError {
-  readonly status: 400 | 404 | 405 | 413;
+  readonly status: 400 | 401 | 404 | 405 | 413;
 
-  constructor(code: string, status: 400 | 404 | 405 | 413, message: string, options?: { cause?: unknown }) {
+  constructor(code: string, status: 400 | 401 | 404 | 405 | 413, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.status = status;
   }

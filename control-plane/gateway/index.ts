@@ -3,3 +3,4 @@ export { RouteTable, type ApiRoute, type RouteMatch } from "./routes.ts";
 export { checkPayload } from "./payload-check.ts";
 export { PayloadError, PayloadTooLargeError, NotFoundError, RequestRejectedError, formatBytes } from "./errors.ts";
 export { GatewayMetrics } from "./metrics.ts";
+export { ApiKeys, ApiKeyFileError, UnauthorizedError } from "./auth.ts";

@@ -12,6 +12,7 @@ import {
   DEFAULT_RESULT_TTL_MS,
 } from "../jobs/index.ts";
 import {
+  type ApiKeys,
   createGatewayApp,
   createInternalApp,
   GatewayMetrics,
@@ -53,6 +54,8 @@ export interface UpOptions {
   maxBodyBytes?: number;
   /** Lines of progress while environments are built and processes start. */
   onProgress?: (line: string) => void;
+  /** When set, the public listener requires one of these keys. */
+  apiKeys?: ApiKeys | null;
 }
 
 export interface ServedApi {
@@ -128,6 +131,7 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
     maxBodyBytes,
     metrics: new GatewayMetrics(routes, queue),
     scrapeWorkers: () => scrapeWorkers(nc),
+    apiKeys: options.apiKeys ?? null,
   };
   s.internal = await listenInternal(createInternalApp(gateway), options.internalPort ?? 8888, log);
   s.reconciler = new Reconciler({

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { loadProject } from "../../control-plane/config/index.ts";
 import { up, type Platform } from "../../control-plane/platform/index.ts";
 import { createLogger, silentLogger, type Logger } from "../../control-plane/observability/index.ts";
+import type { ApiKeys } from "../../control-plane/gateway/index.ts";
 import { startTestNats, type TestNats } from "./nats.ts";
 
 export const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
@@ -21,6 +22,7 @@ export interface TestPlatformOptions {
   maxBodyBytes?: number;
   ackWaitMs?: number;
   internalPort?: number;
+  apiKeys?: ApiKeys | null;
 }
 
 /** Logs go nowhere unless GLIA_TEST_LOG=debug|info is set, for reading a failing run. */
