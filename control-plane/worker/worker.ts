@@ -68,6 +68,8 @@ export class ApiWorker {
   readonly #log: Logger;
   readonly #streams: RequestStream[] = [];
   readonly #inFlight = new Set<Promise<void>>();
+  /** The requests being run now, to hand back to the queue if shutdown's grace period ends. */
+  readonly #running = new Set<QueuedRequest>();
   #loops: Promise<void>[] = [];
   #stopping = false;
 
@@ -104,8 +106,11 @@ export class ApiWorker {
     const expired = sleep(graceMs, false, { signal: grace.signal }).catch(() => false);
     const done = await Promise.race([drained, expired]);
     grace.abort();
-    if (!done)
-      this.#log.warn({ inFlight: this.#inFlight.size }, "requests still running at shutdown go back to the queue");
+    if (done) return;
+    this.#log.warn({ inFlight: this.#running.size }, "requests still running at shutdown go back to the queue");
+    // Hand them back now rather than after the ack wait; the next attempt runs on another
+    // worker. Should this one still finish first, its write is a compare-and-set like any other.
+    this.#running.forEach((r) => r.msg.nak());
   }
 
   /** Takes the next request only once a runtime is free, and the one after once that runtime is free again. */
@@ -135,12 +140,14 @@ export class ApiWorker {
     const heartbeat = setInterval(() => request.msg.working(), Math.max(1_000, this.#o.queue.ackWaitMs / 2));
     const inFlight = this.#o.metrics.inFlight.labels(this.#o.api);
     inFlight.inc();
+    this.#running.add(request);
     try {
       await this.#process(request, lease, log);
     } catch (err) {
       log.error({ err }, "request could not be recorded; it will be delivered again");
       request.msg.nak(REDELIVERY_DELAY_MS);
     } finally {
+      this.#running.delete(request);
       inFlight.dec();
       clearInterval(heartbeat);
       lease.release();
