@@ -11,6 +11,7 @@ import {
   toPublic,
   QueueFullError,
   StoreUnavailableError,
+  type PayloadStore,
   type RecordWaiters,
   type ResultStore,
   type WorkQueue,
@@ -20,8 +21,8 @@ import { readBody } from "./body.ts";
 import { MethodNotAllowedError, NotFoundError, PayloadError, RequestRejectedError } from "./errors.ts";
 import type { RouteMatch, RouteTable } from "./routes.ts";
 
-/** Largest body the gateway takes by default when the NATS server allows it: 8 MiB. */
-export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Largest body the gateway takes by default: 100 MiB (larger ones go through the object store). */
+export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
 
 export interface GatewayOptions {
   routes: RouteTable;
@@ -32,6 +33,9 @@ export interface GatewayOptions {
   logger: Logger;
   /** Bodies over this many bytes are refused with 413 before they are read whole. */
   maxBodyBytes: number;
+  /** Bodies over this many bytes travel through the object store instead of inside the message. */
+  inlineLimitBytes: number;
+  payloads: PayloadStore;
   /** The gateway's own series; `GET /metrics` serves them with the workers'. */
   metrics: GatewayMetrics;
   /** Gathers the worker processes' metric families for `GET /metrics`. */
@@ -137,10 +141,22 @@ async function submit(c: Context, options: GatewayOptions, log: Logger, match: R
   const id = randomUUID();
   const record = newRecord(api, id);
   const revision = await options.store.create(record);
+  // A payload too large for a message goes to the object store; the message carries a reference.
+  const payloadStored = payload.byteLength > options.inlineLimitBytes;
   try {
+    if (payloadStored) await options.payloads.put(api, id, payload);
     const queued = { revision, createdAt: record.createdAt };
-    await options.queue.publish(api, { id, payload, contentType, headers: forwardedHeaders(c), queued });
+    const inline = payloadStored ? new Uint8Array(0) : payload;
+    await options.queue.publish(api, {
+      id,
+      payload: inline,
+      contentType,
+      headers: forwardedHeaders(c),
+      queued,
+      payloadStored,
+    });
   } catch (err) {
+    if (payloadStored) await options.payloads.remove(api, id);
     await options.store
       .remove(api, id)
       .catch((cleanup: unknown) =>

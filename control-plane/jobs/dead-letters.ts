@@ -16,6 +16,7 @@ import type { QueuedRequest } from "./work-queue.ts";
 const H_CONTENT_TYPE = "Glia-Content-Type";
 const H_HEADERS = "Glia-Headers";
 const H_ERROR = "Glia-Error";
+const H_PAYLOAD_STORED = "Glia-Payload-Stored";
 
 /** A failed request's payload, kept so it can be put back in the queue. */
 export interface DeadLetter {
@@ -24,6 +25,8 @@ export interface DeadLetter {
   contentType: string;
   headers: Record<string, string>;
   error: RequestError;
+  /** The payload stayed in the payload store (too large for a message); `payload` is empty. */
+  payloadStored: boolean;
 }
 
 function stream(api: string): string {
@@ -77,7 +80,9 @@ export class DeadLetters {
     h.set(H_CONTENT_TYPE, request.contentType);
     h.set(H_HEADERS, JSON.stringify(request.headers));
     h.set(H_ERROR, JSON.stringify(error));
-    await this.#js.publish(subject(api, request.id), request.payload, { headers: h });
+    if (request.payloadStored) h.set(H_PAYLOAD_STORED, "1");
+    const data = request.payloadStored ? new Uint8Array(0) : request.payload;
+    await this.#js.publish(subject(api, request.id), data, { headers: h });
   }
 
   async get(api: string, id: string): Promise<DeadLetter | null> {
@@ -96,6 +101,7 @@ export class DeadLetters {
       contentType: msg.header.get(H_CONTENT_TYPE),
       headers: parse(H_HEADERS, {}),
       error: parse(H_ERROR, { type: "Unknown", message: "" }),
+      payloadStored: msg.header.get(H_PAYLOAD_STORED) === "1",
     };
   }
 

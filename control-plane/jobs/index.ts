@@ -29,3 +29,4 @@ export { answerScrapes, scrapeWorkers } from "./metrics-exchange.ts";
 export { ApiRegistry, type ApiState, type ApiStatus, type DeployedApi } from "./registry.ts";
 export { followLogs, publishLog, type LogLine } from "./log-stream.ts";
 export { DeadLetters, type DeadLetter } from "./dead-letters.ts";
+export { PayloadStore } from "./payload-store.ts";

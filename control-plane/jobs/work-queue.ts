@@ -17,6 +17,8 @@ import { QueueFullError, StoreUnavailableError } from "./errors.ts";
 
 const H_ID = "Glia-Request-Id";
 const H_CONTENT_TYPE = "Glia-Content-Type";
+/** Set when the payload is in the object store rather than in the message. */
+const H_PAYLOAD_STORED = "Glia-Payload-Stored";
 const H_HEADERS = "Glia-Headers";
 const H_REVISION = "Glia-Record-Revision";
 const H_CREATED = "Glia-Created-At";
@@ -45,6 +47,8 @@ export interface QueuedRequest {
   deliveryCount: number;
   /** The `in_queue` record as the gateway wrote it, so the first delivery needs no read. */
   queued: { createdAt: string; revision: number } | null;
+  /** The payload is in the {@link PayloadStore}; `payload` is empty until the worker fetches it. */
+  payloadStored: boolean;
   msg: JsMsg;
 }
 
@@ -58,6 +62,8 @@ export interface Submission {
   queued: { createdAt: string; revision: number };
   /** JetStream's de-duplication id. @default the request id (a retried POST is stored once) */
   msgId?: string;
+  /** The payload was put in the {@link PayloadStore}; `payload` is then empty. */
+  payloadStored?: boolean;
 }
 
 /** One JetStream work-queue stream per API and the durable pull consumer its workers share. */
@@ -137,6 +143,7 @@ export class WorkQueue {
   async publish(api: string, submission: Submission): Promise<void> {
     const h = natsHeaders();
     h.set(H_ID, submission.id);
+    if (submission.payloadStored) h.set(H_PAYLOAD_STORED, "1");
     h.set(H_CONTENT_TYPE, submission.contentType);
     h.set(H_HEADERS, JSON.stringify(submission.headers));
     h.set(H_REVISION, String(submission.queued.revision));
@@ -209,6 +216,7 @@ export function readRequest(msg: JsMsg): QueuedRequest | null {
     headers: parseHeaders(h.get(H_HEADERS)),
     deliveryCount: msg.info.deliveryCount,
     queued: queuedOf(h),
+    payloadStored: h.get(H_PAYLOAD_STORED) === "1",
     msg,
   };
 }

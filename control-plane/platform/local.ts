@@ -5,6 +5,7 @@ import type { Logger } from "../observability/index.ts";
 import type { Hono } from "hono";
 import {
   ApiRegistry,
+  PayloadStore,
   RecordWaiters,
   ResultStore,
   scrapeWorkers,
@@ -50,7 +51,7 @@ export interface UpOptions {
   requestTimeoutMs?: number;
   /** How long a delivery may go unacknowledged before JetStream hands it out again; running requests renew it. @default 30 s */
   ackWaitMs?: number;
-  /** Largest accepted body; capped by the NATS server's max_payload. @default 8 MiB */
+  /** Largest accepted body; those over the NATS server's max_payload go through the object store. @default 100 MiB */
   maxBodyBytes?: number;
   /** Lines of progress while environments are built and processes start. */
   onProgress?: (line: string) => void;
@@ -118,8 +119,9 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
   const store = await ResultStore.open(nc, { ttlMs });
   const queue = await WorkQueue.open(nc, { maxAgeMs: ttlMs, ackWaitMs: options.ackWaitMs });
   const registry = await ApiRegistry.open(nc);
-  // The queued message carries the body plus headers (at most 16 KiB in Node): keep room for them.
-  const maxBodyBytes = Math.min(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, store.maxRecordBytes - 64 * 1024);
+  const payloads = await PayloadStore.open(nc, { ttlMs });
+  // A queued message carries the body plus headers (at most 16 KiB in Node): keep room for them.
+  const inlineLimitBytes = store.maxRecordBytes - 64 * 1024;
   const routes = new RouteTable();
   s.waiters = await RecordWaiters.open(store);
   const gateway = {
@@ -128,7 +130,9 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
     queue,
     waiters: s.waiters,
     logger: options.logger,
-    maxBodyBytes,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    inlineLimitBytes,
+    payloads,
     metrics: new GatewayMetrics(routes, queue),
     scrapeWorkers: () => scrapeWorkers(nc),
     apiKeys: options.apiKeys ?? null,

@@ -21,9 +21,10 @@ export async function requeue(
   const stored = await parts.store.get(api, id);
   if (!letter || !stored || stored.record.status !== "failed") throw new NotDeadLetteredError(api, id);
   const reopened = await parts.store.reopen(stored);
-  const { payload, contentType, headers } = letter;
+  const { payload, contentType, headers, payloadStored } = letter;
   const queued = { revision: reopened.revision, createdAt: reopened.record.createdAt };
   // A new de-duplication id: the first attempt's message may still be inside JetStream's window.
-  await parts.queue.publish(api, { id, payload, contentType, headers, queued, msgId: `${id}.${reopened.revision}` });
+  const msgId = `${id}.${reopened.revision}`;
+  await parts.queue.publish(api, { id, payload, contentType, headers, queued, msgId, payloadStored });
   await parts.deadLetters.remove(api, id);
 }

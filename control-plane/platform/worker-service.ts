@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listProjectFiles, loadProject, stageProject, type ResolvedApiSpec } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
-import { answerScrapes, DeadLetters, publishLog, ResultStore, WorkQueue } from "../jobs/index.ts";
+import { answerScrapes, DeadLetters, PayloadStore, publishLog, ResultStore, WorkQueue } from "../jobs/index.ts";
 import { ApiWorker, handlerFamilies, maxDeliveries, WorkerMetrics } from "../worker/index.ts";
 import { handlerEnvironment, RuntimePool, RUNTIME_ROOT, type RuntimeLaunch } from "../runtime/index.ts";
 import { NatsStartError, PlatformConfigError } from "./errors.ts";
@@ -75,6 +75,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       logger: options.logger,
       retries: spec.glia.retries,
       deadLetters,
+      payloads: await PayloadStore.open(nc, { ttlMs: options.resultTtlMs }),
       // The API's own timeout wins over the platform's default.
       requestTimeoutMs: spec.glia.timeoutSeconds === null ? options.requestTimeoutMs : spec.glia.timeoutSeconds * 1000,
     });

@@ -33,8 +33,8 @@ export interface HandlerSeries {
   buckets?: Array<[number, number]>;
 }
 
-/** Default limit on one gRPC message each way: 64 MiB (gRPC's own default is 4 MiB). */
-export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** Default limit on one gRPC message each way: 128 MiB, above the 100 MiB body limit (gRPC's own default is 4 MiB). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 
 /** A gRPC client for one runtime process, on its Unix socket. */
 export class RuntimeClient {

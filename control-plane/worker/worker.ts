@@ -15,6 +15,7 @@ import {
   type StoredRecord,
   type WorkQueue,
   type DeadLetters,
+  type PayloadStore,
 } from "../jobs/index.ts";
 import { RuntimeTimeoutError, type RuntimeLease, type RuntimePool } from "../runtime/index.ts";
 import { outcomeOf, type Outcome } from "./outcome.ts";
@@ -48,6 +49,8 @@ export interface WorkerOptions {
   retries?: ResolvedRetries;
   /** Where the payloads of failed requests are kept for `glia requeue`. @default none kept */
   deadLetters?: DeadLetters | null;
+  /** Where payloads too large for a message are. @default none (such requests fail) */
+  payloads?: PayloadStore | null;
 }
 
 /** The consumer delivers one more time than attempts are allowed: that delivery only records the failure. */
@@ -81,6 +84,7 @@ export class ApiWorker {
       metrics: options.metrics ?? new WorkerMetrics(),
       retries: options.retries ?? DEFAULT_RETRIES,
       deadLetters: options.deadLetters ?? null,
+      payloads: options.payloads ?? null,
     };
     this.#log = options.logger.child({ module: "worker", api: options.api });
   }
@@ -158,6 +162,10 @@ export class ApiWorker {
     const current = await this.#current(request, log);
     if (!current) return;
     if (request.deliveryCount > this.#o.retries.maxAttempts) return this.#exhausted(request, current, log);
+    if (request.payloadStored && !(await this.#fetchPayload(request))) {
+      const error = { type: "PayloadMissing", message: "the payload is no longer in the object store (it expired)" };
+      return this.#finish(request, current, (r) => r, { kind: "failed", error }, log).then(() => request.msg.term());
+    }
     const startedAt = new Date();
     const begin = (r: RequestRecord): RequestRecord =>
       r.status === "in_progress" && r.attempts === request.deliveryCount
@@ -240,6 +248,13 @@ export class ApiWorker {
     return Math.min(MAX_BACKOFF_MS, this.#o.retries.backoffSeconds * 1000 * 2 ** (deliveryCount - 1));
   }
 
+  async #fetchPayload(request: QueuedRequest): Promise<boolean> {
+    const payload = await this.#o.payloads?.get(this.#o.api, request.id);
+    if (!payload) return false;
+    request.payload = payload;
+    return true;
+  }
+
   /** A delivery past the last attempt: the previous one ended with its worker gone. Record why. */
   async #exhausted(request: QueuedRequest, current: StoredRecord, log: Logger): Promise<void> {
     const attempts = this.#o.retries.maxAttempts;
@@ -265,6 +280,9 @@ export class ApiWorker {
     try {
       await this.#o.store.advance(current, end);
       this.#o.metrics.requests.inc({ api: this.#o.api, status: outcome.kind });
+      // A failed request's stored payload stays for `glia requeue` until it expires.
+      if (outcome.kind === "completed" && request.payloadStored)
+        await this.#o.payloads?.remove(this.#o.api, request.id);
     } catch (err) {
       if (!(err instanceof RecordTooLargeError)) throw err;
       const error: RequestError = {
