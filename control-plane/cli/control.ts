@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { loadProject } from "../config/index.ts";
 import {
   ApiRegistry,
@@ -11,7 +11,7 @@ import {
   type DeployedApi,
   type LogLine,
 } from "../jobs/index.ts";
-import { deployProject, readState, Reconciler, requeue } from "../platform/index.ts";
+import { connectNats, deployProject, readState, Reconciler, requeue } from "../platform/index.ts";
 import { say, UsageError } from "./flags.ts";
 
 export interface ControlFlags {
@@ -30,9 +30,7 @@ async function connectPlatform(flags: ControlFlags): Promise<Connected> {
   const state = await readState();
   const natsUrl = flags.natsUrl ?? state?.natsUrl;
   if (!natsUrl) throw new UsageError("no running glia found; start one with `glia up`, or pass --nats-url");
-  const nc = await connect({ servers: natsUrl, name: "glia-cli", timeout: 5_000 }).catch((err: Error) => {
-    throw new UsageError(`could not reach NATS at ${natsUrl}: ${err.message}; is \`glia up\` running?`);
-  });
+  const nc = await connectNats(natsUrl, { name: "glia-cli", timeout: 5_000 });
   return { nc, registry: await ApiRegistry.open(nc), gatewayUrl: flags.natsUrl ? null : (state?.url ?? null) };
 }
 

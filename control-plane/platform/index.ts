@@ -15,3 +15,4 @@ export { bundleProject, unpackBundle, type Bundle } from "./bundle.ts";
 export { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 export { readState, stateFile, type PlatformState } from "./state.ts";
 export { requeue, NotDeadLetteredError } from "./requeue.ts";
+export { connectNats, redactUrl } from "./nats-connect.ts";

@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectNats, redactUrl } from "./nats-connect.ts";
 import { listProjectFiles, type LoadedProject } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
 import type { Hono } from "hono";
@@ -26,7 +27,7 @@ import { deployProject } from "./deploy.ts";
 import { removeState, writeState } from "./state.ts";
 import { startNatsServer, type NatsServer } from "./nats-server.ts";
 import { listen, type Listener } from "./http.ts";
-import { NatsStartError, PlatformConfigError, WorkerStartError } from "./errors.ts";
+import { PlatformConfigError, WorkerStartError } from "./errors.ts";
 
 export interface UpOptions {
   projects: LoadedProject[];
@@ -111,9 +112,7 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
   const log = options.logger.child({ module: "platform" });
   s.nats = options.natsUrl ? undefined : await startNatsServer({ dataDir: join(options.dataDir, "nats") });
   const natsUrl = options.natsUrl ?? s.nats!.url;
-  const nc = await connect({ servers: natsUrl, name: "glia", maxReconnectAttempts: -1 }).catch((err: Error) => {
-    throw new NatsStartError(`could not connect to NATS at ${natsUrl}: ${err.message}`, { cause: err });
-  });
+  const nc = await connectNats(natsUrl, { name: "glia", maxReconnectAttempts: -1 });
   s.nc = nc;
   const ttlMs = options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS;
   const store = await ResultStore.open(nc, { ttlMs });
@@ -156,7 +155,7 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
   const url = `http://${hostForUrl(s.listener.host)}:${s.listener.port}`;
   for (const project of options.projects) await deployAndWait(registry, s.reconciler, project);
   s.stateFile = await writeState({ natsUrl, url, pid: process.pid });
-  log.info({ url, nats: natsUrl, apis: routes.routes.map((r) => r.api) }, "glia is up");
+  log.info({ url, nats: redactUrl(natsUrl), apis: routes.routes.map((r) => r.api) }, "glia is up");
   const reconciler = s.reconciler;
   return {
     url,

@@ -19,6 +19,8 @@ export interface NatsServerOptions {
   binary?: string;
   /** How long to wait for the server to listen. @default 15 s */
   startTimeoutMs?: number;
+  /** More command-line options, e.g. `["--user", "u", "--pass", "p"]`. */
+  extraArgs?: string[];
 }
 
 export interface NatsServer {

@@ -47,6 +47,7 @@ export class WorkerProcess {
   async start(): Promise<void> {
     const child = spawn(process.execPath, [...process.execArgv, CLI_MAIN, "worker", ...this.#args()], {
       cwd: ROOT,
+      env: { ...process.env, NATS_URL: this.#o.natsUrl },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.#child = child;
@@ -73,7 +74,8 @@ export class WorkerProcess {
 
   #args(): string[] {
     const o = this.#o;
-    const args = ["--project", o.projectDir, "--api", o.api, "--nats-url", o.natsUrl, "--python", o.python];
+    // The NATS URL (it may hold a password) goes in the environment, not on the command line that `ps` shows.
+    const args = ["--project", o.projectDir, "--api", o.api, "--python", o.python];
     args.push("--log-level", this.#o.logger.level);
     if (o.requestTimeoutMs !== undefined) args.push("--request-timeout", String(o.requestTimeoutMs / 1000));
     if (o.ackWaitMs !== undefined) args.push("--ack-wait-ms", String(o.ackWaitMs));

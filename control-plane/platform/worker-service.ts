@@ -1,4 +1,5 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectNats } from "./nats-connect.ts";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +8,7 @@ import type { Logger } from "../observability/index.ts";
 import { answerScrapes, DeadLetters, PayloadStore, publishLog, ResultStore, WorkQueue } from "../jobs/index.ts";
 import { ApiWorker, handlerFamilies, maxDeliveries, WorkerMetrics } from "../worker/index.ts";
 import { handlerEnvironment, RuntimePool, RUNTIME_ROOT, type RuntimeLaunch } from "../runtime/index.ts";
-import { NatsStartError, PlatformConfigError } from "./errors.ts";
+import { PlatformConfigError } from "./errors.ts";
 
 /** What one worker process serves: one API of one project. */
 export interface WorkerServiceOptions {
@@ -44,13 +45,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   const staged = await mkdtemp(join(tmpdir(), `glia-project-${spec.name}-`));
   await stageProject(await listProjectFiles(options.projectDir, configFile), join(staged, "project"));
   const projectDir = join(staged, "project");
-  const nc = await connect({
-    servers: options.natsUrl,
-    name: `glia-worker-${spec.name}`,
-    maxReconnectAttempts: -1,
-  }).catch((err: Error) => {
-    throw new NatsStartError(`could not connect to NATS at ${options.natsUrl}: ${err.message}`, { cause: err });
-  });
+  const nc = await connectNats(options.natsUrl, { name: `glia-worker-${spec.name}`, maxReconnectAttempts: -1 });
   let pool: RuntimePool | undefined;
   try {
     const store = await ResultStore.open(nc, { ttlMs: options.resultTtlMs });

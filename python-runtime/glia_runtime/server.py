@@ -15,7 +15,6 @@ import logging
 import os
 import signal
 import stat
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -292,8 +291,10 @@ def watch_parent(
     """
 
     def wait_for_eof() -> None:
-        with contextlib.suppress(OSError, ValueError):
-            while sys.stdin.buffer.read(4096):
+        # os.read on the raw descriptor: a daemon thread blocked in sys.stdin's buffered reader
+        # would make the interpreter abort at exit ("could not acquire lock").
+        with contextlib.suppress(OSError):
+            while os.read(0, 4096):
                 pass
         _call_soon(loop, gone)
 
