@@ -13,7 +13,7 @@ export const DEFAULT_RESULT_TTL_MS = 7 * 24 * 3600_000;
 const FRAME_MARGIN = 1024;
 
 export interface ResultStoreOptions {
-  /** How long records live, in milliseconds (the bucket's max age). @default 7 days */
+  /** How long records live, in milliseconds (the bucket's max age). @default 7 days for a new bucket; an existing one keeps its own */
   ttlMs?: number;
   /** Replicas of the bucket's stream in a NATS cluster. @default 1 */
   replicas?: number;
@@ -36,20 +36,27 @@ export class ResultStore {
   }
 
   /** Creates the bucket if needed (idempotent) and checks its max age is what was asked. */
+  /**
+   * Opens the bucket, creating it if needed. With `ttlMs` the bucket's max age is set to it;
+   * without, an existing bucket is used as it is (tools like `glia requeue` change nothing).
+   */
   static async open(nc: NatsConnection, options: ResultStoreOptions = {}): Promise<ResultStore> {
-    const ttl = options.ttlMs ?? DEFAULT_RESULT_TTL_MS;
-    const kv = await new Kvm(jetstream(nc)).create(RESULTS_BUCKET, {
-      ttl,
-      history: 1,
-      storage: StorageType.File,
-      replicas: options.replicas ?? 1,
-    });
-    if ((await kv.status()).ttl !== ttl) {
-      // The bucket was made with another TTL: apply the one asked for now (it applies to all records).
-      const jsm = await jetstreamManager(nc);
-      const stream = `KV_${RESULTS_BUCKET}`;
-      const { config } = await jsm.streams.info(stream);
-      await jsm.streams.update(stream, { ...config, max_age: nanos(ttl) });
+    const jsm = await jetstreamManager(nc);
+    const stream = `KV_${RESULTS_BUCKET}`;
+    const existing = await jsm.streams.info(stream).catch(() => null);
+    const kvm = new Kvm(jetstream(nc));
+    const ttl = options.ttlMs ?? (existing ? undefined : DEFAULT_RESULT_TTL_MS);
+    const kv = existing
+      ? await kvm.open(RESULTS_BUCKET)
+      : await kvm.create(RESULTS_BUCKET, {
+          ttl,
+          history: 1,
+          storage: StorageType.File,
+          replicas: options.replicas ?? 1,
+        });
+    if (existing && ttl !== undefined && existing.config.max_age !== nanos(ttl)) {
+      // Made with another TTL: apply the one asked for now (it applies to every record).
+      await jsm.streams.update(stream, { ...existing.config, max_age: nanos(ttl) });
     }
     return new ResultStore(kv, nc.info!.max_payload - FRAME_MARGIN);
   }
