@@ -14,8 +14,6 @@ export interface RuntimeLease {
   readonly client: RuntimeClient;
   readonly replica: number;
   release(): void;
-  /** Tags the runtime's output lines with this request id until the lease is released. */
-  running(requestId: string): void;
   /** Kills the runtime (a timed-out handler cannot be stopped otherwise); it is restarted. */
   kill(): void;
 }
@@ -117,11 +115,7 @@ export class RuntimePool {
         if (released) return;
         released = true;
         slot.busy = false;
-        slot.process.requestId = null;
         this.#wake();
-      },
-      running: (requestId) => {
-        slot.process.requestId = requestId;
       },
       kill: () => slot.process.kill(),
     };

@@ -9,6 +9,9 @@ import type { Logger } from "../observability/index.ts";
 import { RuntimeClient, DEFAULT_MAX_MESSAGE_BYTES } from "./client.ts";
 import { HandlerLoadError, RuntimeUnavailableError } from "./errors.ts";
 
+/** Key of the runtime's marker lines around each request (see python-runtime's server.py). */
+const OUTPUT_MARKER = "glia_output";
+
 /** Exit status the runtime uses when the handler could not be loaded (see python-runtime). */
 export const EXIT_HANDLER_LOAD_FAILED = 3;
 
@@ -44,8 +47,6 @@ export class RuntimeProcess {
   #dir: string | null = null;
   #stderrTail: string[] = [];
   #loadError: string | null = null;
-  /** The request the runtime is running, so its output lines can be tagged with it. */
-  requestId: string | null = null;
 
   constructor(launch: RuntimeLaunch, replica: number) {
     this.#launch = launch;
@@ -146,14 +147,22 @@ export class RuntimeProcess {
     });
   }
 
+  /** The request each output stream is inside, from the runtime's markers (stream order, no race). */
+  readonly #current: Record<"stdout" | "stderr", string | undefined> = { stdout: undefined, stderr: undefined };
+
   #forward(stream: "stdout" | "stderr", line: string): void {
     const parsed = parseJsonLine(line);
+    const marker = parsed?.[OUTPUT_MARKER];
+    if (marker === "start" || marker === "end") {
+      this.#current[stream] = marker === "start" ? String(parsed!["request_id"]) : undefined;
+      return;
+    }
     if (parsed && stream === "stderr" && parsed["level"] === "error" && parsed["error"]) {
       this.#loadError = String(parsed["message"] ?? line);
     }
     const level = levelOf(parsed) ?? (stream === "stderr" ? "warn" : "info");
     const message = String(parsed?.["message"] ?? line);
-    const requestId = this.requestId ?? undefined;
+    const requestId = this.#current[stream];
     this.#launch.onLine?.({ replica: this.replica, stream, requestId, line: parsed ?? line });
     this.#log[level]({ stream, runtimePid: this.#child?.pid, requestId, ...(parsed ? { line: parsed } : {}) }, message);
   }

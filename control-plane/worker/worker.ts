@@ -216,7 +216,6 @@ export class ApiWorker {
   async #call(request: QueuedRequest, lease: RuntimeLease, log: Logger): Promise<Outcome | "retry"> {
     const { payload, contentType, headers, id, deliveryCount } = request;
     const canRetry = deliveryCount < this.#o.retries.maxAttempts;
-    lease.running(id);
     try {
       const response = await lease.client.handle(
         { requestId: id, payload, contentType, headers, attempt: deliveryCount },

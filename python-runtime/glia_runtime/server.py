@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import stat
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -172,7 +173,13 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
         if debug:
             started = {"content_type": request.content_type, "payload_bytes": len(request.payload)}
             self._logger.debug("request started", extra={**fields, **started})
-        outcome = self._invoker.invoke(request.payload, request.content_type, request.request_id)
+        mark_output("start", request.request_id)
+        try:
+            outcome = self._invoker.invoke(
+                request.payload, request.content_type, request.request_id
+            )
+        finally:
+            mark_output("end", request.request_id)
         fields["handler_seconds"] = round(outcome.handler_seconds, 6)
         if outcome.failure is None:
             if debug:
@@ -236,6 +243,28 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
         for work in list(self._open):
             work.cancel()
         return False
+
+
+OUTPUT_MARKER = "glia_output"
+
+
+def mark_output(event: str, request_id: str) -> None:
+    """Write a marker line to stdout and stderr around each request.
+
+    The worker reads the runtime's output from pipes, after the fact; the markers tell it, in
+    stream order, which request the lines between them belong to. It does not show them.
+
+    Args:
+        event: ``"start"`` or ``"end"``.
+        request_id: The request.
+    """
+    line = json.dumps({OUTPUT_MARKER: event, "request_id": request_id}) + "\n"
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(
+            Exception
+        ):  # a closed or replaced stream must not fail the request
+            stream.write(line)
+            stream.flush()
 
 
 def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[[], None]) -> None:

@@ -15,6 +15,8 @@ from types import ModuleType
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from glia_runtime.server import OUTPUT_MARKER
+
 RUNTIME_ROOT = Path(__file__).resolve().parent.parent
 # Keep hypothesis's example database beside the tests, whatever the working directory.
 set_hypothesis_home_dir(RUNTIME_ROOT / ".hypothesis")
@@ -114,3 +116,8 @@ def write_spec(path: Path, handler_path: str = "handler.py", **fields: object) -
 def json_lines(text: str) -> list[dict[str, object]]:
     """Parse every non-empty line of ``text`` as a JSON object."""
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def output_lines(text: str) -> list[dict[str, object]]:
+    """The JSON lines of ``text`` without the runtime's per-request marker lines."""
+    return [line for line in json_lines(text) if OUTPUT_MARKER not in line]

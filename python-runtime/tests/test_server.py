@@ -15,7 +15,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from conftest import RUNTIME_ROOT, json_lines, write_spec
+from conftest import RUNTIME_ROOT, json_lines, output_lines, write_spec
 
 from glia_runtime._pb.glia.runtime.v1 import runtime_pb2, runtime_pb2_grpc
 from glia_runtime.invoke import Failure, Outcome
@@ -183,13 +183,38 @@ def test_serves_health_and_handle_over_a_unix_socket(start, monkeypatch) -> None
     assert json.loads(raw.result_json)["payload"] == {"bytes": 10}
     assert runtime.stop() == 0
 
-    user_lines = json_lines(runtime.stdout)
+    user_lines = output_lines(runtime.stdout)
     assert [line["message"] for line in user_lines] == ["received payload"] * 3
     assert user_lines[0]["request_id"] == "req-42"
-    messages = [line["message"] for line in json_lines(runtime.stderr)]
+    messages = [line["message"] for line in output_lines(runtime.stderr)]
     assert messages[:2] == ["handler loaded", "serving"]
     assert messages[-2:] == ["stopping", "stopped"]
-    assert all(line["api"] == "test-api" for line in json_lines(runtime.stderr))
+    assert all(line["api"] == "test-api" for line in output_lines(runtime.stderr))
+
+
+def test_each_request_s_output_sits_between_its_markers_on_both_streams(start) -> None:
+    runtime = start(
+        "import sys\n"
+        "class Handler:\n"
+        "    def handle_async(self, payload, request_id):\n"
+        "        print('out', request_id)\n"
+        "        print('err', request_id, file=sys.stderr)\n"
+        "        return {}\n"
+    )
+    runtime.wait_serving()
+    runtime.handle(request_id="first")
+    runtime.handle(request_id="second")
+    assert runtime.stop() == 0
+    for stream, word in ((runtime.stdout, "out"), (runtime.stderr, "err")):
+        lines = [line for line in stream.splitlines() if "glia_output" in line or word in line]
+        assert lines[-6:] == [
+            '{"glia_output": "start", "request_id": "first"}',
+            f"{word} first",
+            '{"glia_output": "end", "request_id": "first"}',
+            '{"glia_output": "start", "request_id": "second"}',
+            f"{word} second",
+            '{"glia_output": "end", "request_id": "second"}',
+        ]
 
 
 def test_handler_failures_are_data_not_grpc_errors(start) -> None:
@@ -358,7 +383,7 @@ def test_debug_log_level_adds_per_request_lines(start) -> None:
     runtime.wait_serving()
     runtime.handle(b"abc", "text/plain", request_id="dbg-1")
     assert runtime.stop() == 0
-    lines = {line["message"]: line for line in json_lines(runtime.stderr)}
+    lines = {line["message"]: line for line in output_lines(runtime.stderr)}
     assert lines["request started"]["request_id"] == "dbg-1"
     assert lines["request started"]["payload_bytes"] == 3
     assert lines["request completed"]["request_id"] == "dbg-1"
