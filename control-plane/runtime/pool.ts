@@ -16,7 +16,15 @@ export interface RuntimeLease {
   release(): void;
   /** Kills the runtime (a timed-out handler cannot be stopped otherwise); it is restarted. */
   kill(): void;
+  /**
+   * The call failed without an answer: the runtime is lent again only once it answers a health
+   * check, and restarted if it does not (it may be dying, its exit not yet seen).
+   */
+  suspect(): void;
 }
+
+/** How long a suspect runtime has to answer its health check. */
+const PROBE_TIMEOUT_MS = 2_000;
 
 interface Slot {
   process: RuntimeProcess;
@@ -117,8 +125,30 @@ export class RuntimePool {
         slot.busy = false;
         this.#wake();
       },
-      kill: () => slot.process.kill(),
+      kill: () => {
+        slot.ready = false; // not lent again before it has been restarted
+        slot.process.kill();
+      },
+      suspect: () => {
+        slot.ready = false;
+        void this.#probe(slot);
+      },
     };
+  }
+
+  async #probe(slot: Slot): Promise<void> {
+    const pid = slot.process.pid;
+    const healthy = await Promise.resolve()
+      .then(() => slot.process.client.health(PROBE_TIMEOUT_MS))
+      .then(
+        () => true,
+        () => false,
+      );
+    if (this.#stopping || slot.process.pid !== pid) return; // stopped, or restarted meanwhile
+    if (!healthy) return void slot.process.kill(); // its exit restarts it
+    this.#log.info({ replica: slot.process.replica }, "runtime answered its health check after a failed call");
+    slot.ready = true;
+    this.#wake();
   }
 
   async #startSlot(slot: Slot): Promise<void> {

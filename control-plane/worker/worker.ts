@@ -228,7 +228,9 @@ export class ApiWorker {
       return outcome;
     } catch (err) {
       const timedOut = err instanceof RuntimeTimeoutError;
-      if (timedOut) lease.kill(); // a running handler cannot be stopped otherwise; the runtime restarts
+      if (timedOut)
+        lease.kill(); // a running handler cannot be stopped otherwise; the runtime restarts
+      else lease.suspect();
       if (canRetry) return this.#retry(log, (err as Error).message);
       const message = timedOut
         ? (err as Error).message
