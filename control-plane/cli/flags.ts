@@ -9,6 +9,13 @@ export function positiveNumber(flag: string, text: string): number {
   return value;
 }
 
+export function wholeNumber(flag: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw new UsageError(`${flag} must be a whole number of at least 1, got ${text}`);
+  return value;
+}
+
 /** Human-facing lines go to stderr; stdout carries the JSON log. */
 export function say(line: string): void {
   process.stderr.write(`${line}\n`);

@@ -20,6 +20,7 @@ program
   .addOption(new Option("--nats-url <url>", "use this NATS server instead of starting one").env("NATS_URL"))
   .option("--data-dir <dir>", "where the started NATS server keeps its data (default: <project>/.glia)")
   .option("--request-timeout <seconds>", "deadline of one handler call", "3600")
+  .option("--replicas <n>", "replicas of every stream, bucket and object store (a clustered NATS, e.g. 3)", "1")
   .option(
     "--api-keys-file <file>",
     "require Authorization: Bearer <key> on the public listener; one key a line, <api>:<key> for one API (also GLIA_API_KEYS, comma-separated)",
@@ -43,6 +44,7 @@ program
   .option("--request-timeout <seconds>", "deadline of one handler call (default: 3600)")
   .option("--ack-wait-ms <ms>", "how long a delivery may go unacknowledged before it is redelivered")
   .option("--result-ttl-ms <ms>", "max age of queued requests and results")
+  .option("--replicas <n>", "replicas of streams and stores on a clustered NATS")
   .option("--spec-file <file>", "the API's resolved spec as JSON (for a project folder without cortex.yaml)")
   .option("--chain-address <host:port>", "where handlers reach http://api-<name>:8888/ locally (default: DNS)")
   .option("--grace <seconds>", "on SIGTERM, how long running requests may take to finish", "30")

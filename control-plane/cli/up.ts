@@ -5,7 +5,7 @@ import { durationToSeconds, loadProject, parseDuration } from "../config/index.t
 import { up, type Platform } from "../platform/index.ts";
 import { ApiKeys } from "../gateway/index.ts";
 import { createLogger } from "../observability/index.ts";
-import { positiveNumber, say, UsageError } from "./flags.ts";
+import { positiveNumber, say, UsageError, wholeNumber } from "./flags.ts";
 
 export interface UpFlags {
   port: string;
@@ -16,6 +16,7 @@ export interface UpFlags {
   requestTimeout: string;
   resultTtl: string;
   apiKeysFile?: string;
+  replicas: string;
   logLevel: string;
 }
 
@@ -39,6 +40,7 @@ export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
     requestTimeoutMs: positiveNumber("--request-timeout", flags.requestTimeout) * 1000,
     resultTtlMs: parseTtl(flags.resultTtl),
     onProgress: say,
+    replicas: wholeNumber("--replicas", flags.replicas),
     apiKeys: await ApiKeys.load(flags.apiKeysFile && resolve(base, flags.apiKeysFile), process.env["GLIA_API_KEYS"]),
   });
   printBanner(platform);

@@ -1,7 +1,7 @@
 import type { GliaError } from "../errors.ts";
 import { createLogger } from "../observability/index.ts";
 import { startWorkerService, type ParentMessage, type WorkerMessage, type WorkerService } from "../platform/index.ts";
-import { positiveNumber } from "./flags.ts";
+import { positiveNumber, wholeNumber } from "./flags.ts";
 
 export interface WorkerFlags {
   project: string;
@@ -13,6 +13,7 @@ export interface WorkerFlags {
   resultTtlMs?: string;
   chainAddress?: string;
   specFile?: string;
+  replicas?: string;
   grace: string;
   logLevel: string;
 }
@@ -40,6 +41,7 @@ export async function runWorker(flags: WorkerFlags): Promise<void> {
       resultTtlMs: optional("--result-ttl-ms", flags.resultTtlMs),
       chainAddress: flags.chainAddress,
       specFile: flags.specFile,
+      replicas: flags.replicas === undefined ? undefined : wholeNumber("--replicas", flags.replicas),
     });
   } catch (err) {
     tell({ type: "failed", code: (err as GliaError).code ?? "WORKER_START_FAILED", message: (err as Error).message });

@@ -47,15 +47,18 @@ export class DeadLetters {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #maxAgeMs: number;
+  readonly #replicas: number;
 
-  private constructor(js: JetStreamClient, jsm: JetStreamManager, maxAgeMs: number) {
+  private constructor(js: JetStreamClient, jsm: JetStreamManager, maxAgeMs: number, replicas: number) {
     this.#js = js;
     this.#jsm = jsm;
     this.#maxAgeMs = maxAgeMs;
+    this.#replicas = replicas;
   }
 
-  static async open(nc: NatsConnection, options: { maxAgeMs?: number } = {}): Promise<DeadLetters> {
-    return new DeadLetters(jetstream(nc), await jetstreamManager(nc), options.maxAgeMs ?? 7 * 24 * 3600_000);
+  static async open(nc: NatsConnection, options: { maxAgeMs?: number; replicas?: number } = {}): Promise<DeadLetters> {
+    const maxAge = options.maxAgeMs ?? 7 * 24 * 3600_000;
+    return new DeadLetters(jetstream(nc), await jetstreamManager(nc), maxAge, options.replicas ?? 1);
   }
 
   async ensure(api: string): Promise<void> {
@@ -67,6 +70,7 @@ export class DeadLetters {
       max_age: nanos(this.#maxAgeMs),
       max_msgs_per_subject: 1,
       discard: DiscardPolicy.Old,
+      num_replicas: this.#replicas,
     };
     await this.#jsm.streams.add(config).catch(async (err: unknown) => {
       if (!String((err as Error).message).includes("already in use")) throw err;

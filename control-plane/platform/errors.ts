@@ -9,8 +9,8 @@ export class NatsStartError extends GliaError {
 
 /** Two projects given to one platform clash (same API name or endpoint). */
 export class PlatformConfigError extends GliaError {
-  constructor(message: string) {
-    super("PLATFORM_CONFIG_INVALID", message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("PLATFORM_CONFIG_INVALID", message, options);
   }
 }
 

@@ -58,6 +58,8 @@ export interface UpOptions {
   onProgress?: (line: string) => void;
   /** When set, the public listener requires one of these keys. */
   apiKeys?: ApiKeys | null;
+  /** Replicas of every stream, bucket and object store, for a clustered NATS. @default 1 */
+  replicas?: number;
 }
 
 export interface ServedApi {
@@ -69,6 +71,8 @@ export interface ServedApi {
 
 export interface Platform {
   url: string;
+  /** The internal listener, on loopback: what handlers reach as `http://api-<name>:8888/`. */
+  internalUrl: string;
   apis: ServedApi[];
   nc: NatsConnection;
   /** One supervised `glia worker` process per API. */
@@ -87,6 +91,9 @@ interface Started {
   stateFile?: string;
 }
 
+/** JetStream keeps at most five copies of a stream. */
+const MAX_REPLICAS = 5;
+
 /** How long `up` waits for each given project's APIs to serve (environments may need building). */
 const DEPLOY_TIMEOUT_MS = 30 * 60_000;
 
@@ -97,6 +104,7 @@ const DEPLOY_TIMEOUT_MS = 30 * 60_000;
  */
 export async function up(options: UpOptions): Promise<Platform> {
   checkUnique(options.projects);
+  checkReplicas(options);
   // Refuse an oversized project (one file or the whole over 32 MiB) before anything starts.
   await Promise.all(options.projects.map((p) => listProjectFiles(p.projectDir, p.configFile)));
   const s: Started = {};
@@ -115,10 +123,8 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
   const nc = await connectNats(natsUrl, { name: "glia", maxReconnectAttempts: -1 });
   s.nc = nc;
   const ttlMs = options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS;
-  const store = await ResultStore.open(nc, { ttlMs });
-  const queue = await WorkQueue.open(nc, { maxAgeMs: ttlMs, ackWaitMs: options.ackWaitMs });
-  const registry = await ApiRegistry.open(nc);
-  const payloads = await PayloadStore.open(nc, { ttlMs });
+  const replicas = options.replicas ?? 1;
+  const { store, queue, registry, payloads } = await openStores(nc, natsUrl, { ttlMs, replicas, ackWaitMs: options.ackWaitMs });
   // A queued message carries the body plus headers (at most 16 KiB in Node): keep room for them.
   const inlineLimitBytes = store.maxRecordBytes - 64 * 1024;
   const routes = new RouteTable();
@@ -148,6 +154,7 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
     requestTimeoutMs: options.requestTimeoutMs,
     ackWaitMs: options.ackWaitMs,
     resultTtlMs: options.resultTtlMs,
+    replicas,
     onProgress: options.onProgress,
   });
   await s.reconciler.start();
@@ -159,6 +166,7 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
   const reconciler = s.reconciler;
   return {
     url,
+    internalUrl: `http://127.0.0.1:${s.internal.port}`,
     nc,
     get workers() {
       return reconciler.workers;
@@ -175,12 +183,48 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
   };
 }
 
+/** The platform's buckets and streams, created with `replicas` copies each on a clustered NATS. */
+async function openStores(
+  nc: NatsConnection,
+  natsUrl: string,
+  o: { ttlMs: number; replicas: number; ackWaitMs?: number },
+): Promise<{ store: ResultStore; queue: WorkQueue; registry: ApiRegistry; payloads: PayloadStore }> {
+  try {
+    return {
+      store: await ResultStore.open(nc, { ttlMs: o.ttlMs, replicas: o.replicas }),
+      queue: await WorkQueue.open(nc, { maxAgeMs: o.ttlMs, ackWaitMs: o.ackWaitMs, replicas: o.replicas }),
+      registry: await ApiRegistry.open(nc, { replicas: o.replicas }),
+      payloads: await PayloadStore.open(nc, { ttlMs: o.ttlMs, replicas: o.replicas }),
+    };
+  } catch (err) {
+    if (o.replicas === 1) throw err;
+    throw new PlatformConfigError(
+      `NATS at ${redactUrl(natsUrl)} cannot keep ${o.replicas} replicas: ${(err as Error).message}; ` +
+        "--replicas must be at most the number of JetStream servers in the cluster (1 for a single server)",
+      { cause: err },
+    );
+  }
+}
+
 async function deployAndWait(registry: ApiRegistry, reconciler: Reconciler, project: LoadedProject): Promise<void> {
   for (const result of await deployProject(registry, project)) {
     const status = await reconciler.settled(result.name, result.deployedAt, DEPLOY_TIMEOUT_MS);
     if (status.state === "error")
       throw new WorkerStartError(result.name, "DEPLOY_FAILED", status.message ?? "unknown error");
   }
+}
+
+function checkReplicas(options: UpOptions): void {
+  const replicas = options.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS)
+    throw new PlatformConfigError(
+      `replicas must be a whole number from 1 to ${MAX_REPLICAS} (JetStream's limit), got ${replicas}`,
+    );
+  if (replicas > 1 && !options.natsUrl)
+    throw new PlatformConfigError(
+      `${replicas} replicas need a clustered NATS: give its servers with --nats-url (e.g. nats://a:4222,nats://b:4222,nats://c:4222); ` +
+        "the nats-server glia starts itself is a single server",
+    );
 }
 
 function checkUnique(projects: LoadedProject[]): void {

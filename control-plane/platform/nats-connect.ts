@@ -19,7 +19,11 @@ export async function connectNats(url: string, options: Partial<NodeConnectionOp
     auth.authenticator = credsAuthenticator(bytes);
   }
   try {
-    return await connect({ servers: url, ...auth, ...options });
+    const servers = url
+      .split(",")
+      .map((u) => u.trim())
+      .filter(Boolean); // a cluster: several URLs
+    return await connect({ servers, ...auth, ...options });
   } catch (err) {
     throw new NatsStartError(`could not connect to NATS at ${redactUrl(url)}: ${(err as Error).message}`, {
       cause: err,

@@ -20,6 +20,8 @@ export interface ReconcilerOptions {
   requestTimeoutMs?: number;
   ackWaitMs?: number;
   resultTtlMs?: number;
+  /** Replicas of the streams workers create, for a clustered NATS. @default 1 */
+  replicas?: number;
   /** Grace period for the old worker when an API is updated or deleted. @default 30 s */
   graceMs?: number;
   onProgress?: (line: string) => void;
@@ -158,6 +160,7 @@ export class Reconciler {
       requestTimeoutMs: o.requestTimeoutMs,
       ackWaitMs: o.ackWaitMs,
       resultTtlMs: o.resultTtlMs,
+      replicas: o.replicas,
     });
     await worker.start();
     return worker;

@@ -82,6 +82,7 @@ export class WorkerProcess {
     if (o.resultTtlMs !== undefined) args.push("--result-ttl-ms", String(o.resultTtlMs));
     if (o.chainAddress !== undefined) args.push("--chain-address", o.chainAddress);
     if (o.specFile !== undefined) args.push("--spec-file", o.specFile);
+    if (o.replicas !== undefined) args.push("--replicas", String(o.replicas));
     return args;
   }
 

@@ -28,6 +28,8 @@ export interface WorkerServiceOptions {
    * unpacked bundle). Without it the spec is read from the project's cortex.yaml.
    */
   specFile?: string;
+  /** Replicas of the streams and stores, for a clustered NATS. @default 1 */
+  replicas?: number;
 }
 
 export interface WorkerService {
@@ -48,9 +50,10 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   const nc = await connectNats(options.natsUrl, { name: `glia-worker-${spec.name}`, maxReconnectAttempts: -1 });
   let pool: RuntimePool | undefined;
   try {
-    const store = await ResultStore.open(nc, { ttlMs: options.resultTtlMs });
-    const queue = await WorkQueue.open(nc, { maxAgeMs: options.resultTtlMs, ackWaitMs: options.ackWaitMs });
-    const deadLetters = await DeadLetters.open(nc, { maxAgeMs: options.resultTtlMs });
+    const replicas = options.replicas ?? 1;
+    const store = await ResultStore.open(nc, { ttlMs: options.resultTtlMs, replicas });
+    const queue = await WorkQueue.open(nc, { maxAgeMs: options.resultTtlMs, ackWaitMs: options.ackWaitMs, replicas });
+    const deadLetters = await DeadLetters.open(nc, { maxAgeMs: options.resultTtlMs, replicas });
     await deadLetters.ensure(spec.name);
     await queue.ensure(spec.name, {
       maxQueued: spec.glia.maxQueuedRequests,
@@ -70,7 +73,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       logger: options.logger,
       retries: spec.glia.retries,
       deadLetters,
-      payloads: await PayloadStore.open(nc, { ttlMs: options.resultTtlMs }),
+      payloads: await PayloadStore.open(nc, { ttlMs: options.resultTtlMs, replicas }),
       // The API's own timeout wins over the platform's default.
       requestTimeoutMs: spec.glia.timeoutSeconds === null ? options.requestTimeoutMs : spec.glia.timeoutSeconds * 1000,
     });
