@@ -1,11 +1,12 @@
 /**
  * Fault injection under load: each case sends at least a thousand requests, injects a fault, then
  * prints one summary line (sent, completed, failed with a reason, lost, processed more than once)
- * and fails if any request that got an id was lost.
+ * and fails if any request that got an id was lost. The cases that need a process of their own
+ * (the gateway, a NATS cluster) are in gateway-kill.test.ts and cluster.test.ts.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadProject } from "../control-plane/config/index.ts";
@@ -13,38 +14,21 @@ import { up, type Platform } from "../control-plane/platform/index.ts";
 import { silentLogger } from "../control-plane/observability/index.ts";
 import { startTestNats, type TestNats } from "./support/nats.ts";
 import { FIXTURES } from "./support/platform.ts";
-import { get, post } from "./support/http.ts";
+import { get } from "./support/http.ts";
+import { inPool, LOAD, postJson, report } from "./support/fault-load.ts";
 
-const N = 1000;
-const AT_A_THIRD = Math.floor(N / 3);
-const CONCURRENCY = 32;
-
-interface Tally {
-  completed: number;
-  failed: number;
-  lost: string[];
-}
-
-async function pool<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
-}
+const AT_A_THIRD = Math.floor(LOAD / 3);
 
 describe("fault injection under load", { timeout: 600_000 }, () => {
   let nats: TestNats;
   let dataDir: string;
   let platform: Platform;
-  let runs: string;
 
   const start = async (): Promise<Platform> => {
-    const project = await loadProject(resolve(FIXTURES, "fault-load"));
+    const projects = await Promise.all(["fault-load", "fault-limits"].map((f) => loadProject(resolve(FIXTURES, f))));
     process.env["GLIA_STATE_FILE"] ??= join(dataDir, "state.json");
     return up({
-      projects: [project],
+      projects,
       logger: silentLogger(),
       port: 0,
       internalPort: 0,
@@ -53,6 +37,7 @@ describe("fault injection under load", { timeout: 600_000 }, () => {
       ackWaitMs: 2_000,
     });
   };
+  const endpoint = (api: string): string => `${platform.url}/${api}`;
 
   before(async () => {
     nats = await startTestNats();
@@ -65,92 +50,118 @@ describe("fault injection under load", { timeout: 600_000 }, () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  /** Sends N requests; `fault` runs once `faultAt` of them have been accepted. Returns the ids. */
+  /**
+   * Sends LOAD requests to `api`, each accepted; `fault` runs once `faultAt` of them have been
+   * accepted. Returns the ids and the runs file the handler writes.
+   */
   async function send(
+    api: string,
     name: string,
-    extra: Record<string, unknown>,
+    payload: (i: number) => Record<string, unknown>,
     faultAt: number,
     fault: () => Promise<void>,
-  ): Promise<string[]> {
-    runs = join(dataDir, `runs-${name}.txt`);
+  ): Promise<{ ids: string[]; runsFile: string }> {
+    const runsFile = join(dataDir, `runs-${name}.txt`);
     const ids: string[] = [];
     let faulted: Promise<void> | null = null;
-    await pool([...Array(N).keys()], async (i) => {
-      const res = await post(`${platform.url}/faults`, JSON.stringify({ i, runs, ...extra }), "application/json");
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      ids.push(String(res.body["id"]));
+    await inPool([...Array(LOAD).keys()], async (i) => {
+      const res = await postJson(endpoint(api), { i, runs: runsFile, ...payload(i) });
+      assert.equal(res?.status, 200, JSON.stringify(res?.body));
+      ids.push(String(res!.body["id"]));
       if (ids.length === faultAt) faulted = fault();
     });
     await faulted;
-    return ids;
-  }
-
-  async function tally(ids: string[]): Promise<Tally> {
-    const t: Tally = { completed: 0, failed: 0, lost: [] };
-    await pool(ids, async (id) => {
-      let status = "";
-      for (let tries = 0; tries < 4 && status !== "completed" && status !== "failed"; tries++) {
-        const res = await get(`${platform.url}/faults/${id}?wait=30`);
-        status = String(res.body["status"]);
-        if (status === "failed")
-          assert.equal(typeof (res.body["error"] as { message?: unknown })?.message, "string", "a failure says why");
-      }
-      if (status === "completed") t.completed++;
-      else if (status === "failed") t.failed++;
-      else t.lost.push(id);
-    });
-    return t;
-  }
-
-  async function report(name: string, ids: string[]): Promise<Tally> {
-    const t = await tally(ids);
-    const lines = (await readFile(runs, "utf8")).trim().split("\n");
-    const counts = new Map<string, number>();
-    for (const id of lines) counts.set(id, (counts.get(id) ?? 0) + 1);
-    const repeated = [...counts.values()].filter((c) => c > 1).length;
-    console.log(
-      `faults: ${name}: runs ${lines.length}, sent ${ids.length}, completed ${t.completed}, failed with a reason ${t.failed}, lost ${t.lost.length}, processed more than once ${repeated}`,
-    );
-    assert.deepEqual(t.lost, [], `${name}: requests lost`);
-    return t;
+    return { ids, runsFile };
   }
 
   it("kill -9 a worker process mid-load", async () => {
     // 50 ms a request keeps both runtimes busy, so the kill lands in the middle of requests.
-    const ids = await send("kill-worker", { sleep: 0.05 }, AT_A_THIRD, async () => {
-      process.kill(platform.workers.get("faults")!.pid!, "SIGKILL");
-    });
-    const t = await report("kill -9 worker", ids);
-    assert.equal(t.completed, N);
+    const sent = await send(
+      "faults",
+      "kill-worker",
+      () => ({ sleep: 0.05 }),
+      AT_A_THIRD,
+      async () => {
+        process.kill(platform.workers.get("faults")!.pid!, "SIGKILL");
+      },
+    );
+    const t = await report("kill -9 worker", { endpoint: endpoint("faults"), ...sent });
+    assert.equal(t.completed, LOAD);
   });
 
   it("kill -9 a runtime mid-load", async () => {
     const killRuntime = async (): Promise<void> => {
-      const res = await post(
-        `${platform.url}/faults`,
-        JSON.stringify({ i: -1, runs: join(dataDir, "probe.txt") }),
-        "application/json",
-      );
-      const done = await get(`${platform.url}/faults/${res.body["id"]}?wait=30`);
+      const res = await postJson(endpoint("faults"), { i: -1, runs: join(dataDir, "probe.txt") });
+      const done = await get(`${endpoint("faults")}/${res!.body["id"]}?wait=30`);
       process.kill((done.body["result"] as { pid: number }).pid, "SIGKILL");
     };
-    const ids = await send("kill-runtime", { sleep: 0.05 }, N / 4, killRuntime);
-    const t = await report("kill -9 runtime", ids);
-    assert.equal(t.completed, N);
+    const sent = await send("faults", "kill-runtime", () => ({ sleep: 0.05 }), LOAD / 4, killRuntime);
+    const t = await report("kill -9 runtime", { endpoint: endpoint("faults"), ...sent });
+    assert.equal(t.completed, LOAD);
   });
 
   it("a handler that raises for some inputs", async () => {
-    const ids = await send("raises", { raise_some: true }, N, async () => {});
-    const t = await report("handler raises for 1 in 10", ids);
-    assert.equal(t.failed, N / 10);
-    assert.equal(t.completed, N - N / 10);
+    const sent = await send(
+      "faults",
+      "raises",
+      () => ({ raise_some: true }),
+      LOAD,
+      async () => {},
+    );
+    const t = await report("handler raises for 1 in 10", { endpoint: endpoint("faults"), ...sent });
+    assert.equal(t.failed, LOAD / 10);
+    assert.equal(t.completed, LOAD - LOAD / 10);
+  });
+
+  it("a handler that hangs past its timeout for some inputs", async () => {
+    const hangs = (i: number): boolean => i % 200 === 7;
+    const sent = await send(
+      "hangs",
+      "hangs",
+      (i) => ({ hang: hangs(i) }),
+      LOAD,
+      async () => {},
+    );
+    const t = await report("handler hangs past glia.timeout for 1 in 200", { endpoint: endpoint("hangs"), ...sent });
+    assert.equal(t.failed, LOAD / 200);
+    assert.equal(t.completed, LOAD - LOAD / 200);
+    assert.deepEqual(new Set(t.errors.values()), new Set(["Timeout"]), "the hung requests fail with Timeout");
+  });
+
+  it("the queue limit reached under load", async () => {
+    const runsFile = join(dataDir, "runs-limited.txt");
+    const ids: string[] = [];
+    let refused = 0;
+    await inPool([...Array(LOAD).keys()], async (i) => {
+      const res = await postJson(endpoint("limited"), { i, runs: runsFile, sleep: 0.005 });
+      if (res?.status === 200) return void ids.push(String(res.body["id"]));
+      assert.equal(res?.status, 429, JSON.stringify(res?.body));
+      assert.ok(Number(res!.headers.get("retry-after")) > 0, "a 429 says when to try again");
+      refused++;
+    });
+    const notes = { "refused with 429": refused, accepted: ids.length };
+    const t = await report("queue limit (50) reached", {
+      endpoint: endpoint("limited"),
+      ids,
+      runsFile,
+      sent: LOAD,
+      notes,
+    });
+    assert.ok(refused > 0, "32 clients against a 50-deep queue and a 5 ms handler reach the limit");
+    assert.equal(t.completed, ids.length);
   });
 
   it("restart the whole platform mid-load", async () => {
-    const ids = await send("restart", { sleep: 0.01 }, N / 2, async () => {});
+    const sent = await send(
+      "faults",
+      "restart",
+      () => ({ sleep: 0.01 }),
+      LOAD / 2,
+      async () => {},
+    );
     await platform.stop(0); // running requests go back to the queue
     platform = await start();
-    const t = await report("restart the platform", ids);
-    assert.equal(t.completed, N);
+    const t = await report("restart the platform", { endpoint: endpoint("faults"), ...sent });
+    assert.equal(t.completed, LOAD);
   });
 });
