@@ -124,7 +124,11 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
   s.nc = nc;
   const ttlMs = options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS;
   const replicas = options.replicas ?? 1;
-  const { store, queue, registry, payloads } = await openStores(nc, natsUrl, { ttlMs, replicas, ackWaitMs: options.ackWaitMs });
+  const { store, queue, registry, payloads } = await openStores(nc, natsUrl, {
+    ttlMs,
+    replicas,
+    ackWaitMs: options.ackWaitMs,
+  });
   // A queued message carries the body plus headers (at most 16 KiB in Node): keep room for them.
   const inlineLimitBytes = store.maxRecordBytes - 64 * 1024;
   const routes = new RouteTable();
