@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import { GliaError } from "../errors.ts";
 import { runUp } from "./up.ts";
 import { runWorker } from "./worker.ts";
+import { runGateway } from "./gateway.ts";
 import { runDelete, runDeploy, runGet, runLogs, runRequeue } from "./control.ts";
 import { say, UsageError } from "./flags.ts";
 
@@ -55,6 +56,29 @@ program
       .env("GLIA_LOG_LEVEL"),
   )
   .action(runWorker);
+
+program
+  .command("gateway")
+  .description("run the HTTP gateway alone, routing every deployed API (a cluster's gateway pods run it)")
+  .addOption(new Option("--nats-url <url>", "the platform's NATS server(s)").env("NATS_URL").makeOptionMandatory())
+  .option("-p, --port <port>", "public HTTP port (0 picks a free one)", "8080")
+  .option("--host <host>", "address the public listener binds to", "127.0.0.1")
+  .option("--internal-port <port>", "port other APIs' handlers reach as http://api-<name>:8888/", "8888")
+  .option(
+    "--internal-host <host>",
+    "address the internal listener binds to (only other APIs should reach it)",
+    "127.0.0.1",
+  )
+  .option("--replicas <n>", "replicas of streams and stores on a clustered NATS", "1")
+  .option("--result-ttl <duration>", "how long request records and results are kept (default: as the platform set it)")
+  .option("--api-keys-file <file>", "require Authorization: Bearer <key> on the public listener (also GLIA_API_KEYS)")
+  .addOption(
+    new Option("--log-level <level>", "log level")
+      .choices(["debug", "info", "warn", "error"])
+      .default("info")
+      .env("GLIA_LOG_LEVEL"),
+  )
+  .action(runGateway);
 
 const natsOption = (): Option =>
   new Option("--nats-url <url>", "the platform's NATS server (default: the running glia up)").env("NATS_URL");

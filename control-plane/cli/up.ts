@@ -1,11 +1,11 @@
 import { access } from "node:fs/promises";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
-import { durationToSeconds, loadProject, parseDuration } from "../config/index.ts";
+import { loadProject } from "../config/index.ts";
 import { up, type Platform } from "../platform/index.ts";
 import { ApiKeys } from "../gateway/index.ts";
 import { createLogger } from "../observability/index.ts";
-import { positiveNumber, say, UsageError, wholeNumber } from "./flags.ts";
+import { parsePort, parseTtl, positiveNumber, say, wholeNumber } from "./flags.ts";
 
 export interface UpFlags {
   port: string;
@@ -82,22 +82,6 @@ function waitForSignal(platform: Platform): Promise<void> {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   });
-}
-
-function parsePort(flag: string, text: string): number {
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`${flag} must be a whole number from 0 to 65535, got ${text}`);
-  return port;
-}
-
-/** `--result-ttl`: a duration like `168h`, `90m`, or whole days like `7d`. */
-function parseTtl(text: string): number {
-  const days = /^(\d+)d$/.exec(text);
-  const nanos = days ? BigInt(days[1]!) * 86_400n * 1_000_000_000n : parseDuration(text);
-  if (nanos === null || nanos < 1_000_000_000n)
-    throw new UsageError(`--result-ttl must be a duration of at least 1s, like 7d, 168h or 30m; got ${text}`);
-  return durationToSeconds(nanos) * 1000;
 }
 
 /** Where a platform started without a project keeps its data: `$XDG_DATA_HOME/glia` or `~/.local/share/glia`. */

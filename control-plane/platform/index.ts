@@ -8,6 +8,7 @@ export {
 } from "./nats-server.ts";
 export { listen, type Listener } from "./http.ts";
 export { NatsStartError, PlatformConfigError, WorkerStartError } from "./errors.ts";
+export { startGatewayService, type GatewayService, type GatewayServiceOptions } from "./gateway-service.ts";
 export { startWorkerService, type WorkerService, type WorkerServiceOptions } from "./worker-service.ts";
 export { WorkerProcess, type ParentMessage, type WorkerMessage, type WorkerProcessOptions } from "./worker-process.ts";
 export { deployProject, type DeployAction, type DeployResult } from "./deploy.ts";

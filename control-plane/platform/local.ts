@@ -3,24 +3,9 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, redactUrl } from "./nats-connect.ts";
 import { listProjectFiles, type LoadedProject } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
-import type { Hono } from "hono";
-import {
-  ApiRegistry,
-  PayloadStore,
-  RecordWaiters,
-  ResultStore,
-  scrapeWorkers,
-  WorkQueue,
-  DEFAULT_RESULT_TTL_MS,
-} from "../jobs/index.ts";
-import {
-  type ApiKeys,
-  createGatewayApp,
-  createInternalApp,
-  GatewayMetrics,
-  RouteTable,
-  DEFAULT_MAX_BODY_BYTES,
-} from "../gateway/index.ts";
+import { type ApiRegistry, type RecordWaiters, DEFAULT_RESULT_TTL_MS } from "../jobs/index.ts";
+import { type ApiKeys, createGatewayApp, createInternalApp, RouteTable } from "../gateway/index.ts";
+import { gatewayOptions, listenInternal, openStores, urlFor } from "./gateway-service.ts";
 import type { WorkerProcess } from "./worker-process.ts";
 import { Reconciler } from "./reconciler.ts";
 import { deployProject } from "./deploy.ts";
@@ -124,29 +109,13 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
   s.nc = nc;
   const ttlMs = options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS;
   const replicas = options.replicas ?? 1;
-  const { store, queue, registry, payloads } = await openStores(nc, natsUrl, {
-    ttlMs,
-    replicas,
-    ackWaitMs: options.ackWaitMs,
-  });
-  // A queued message carries the body plus headers (at most 16 KiB in Node): keep room for them.
-  const inlineLimitBytes = store.maxRecordBytes - 64 * 1024;
+  const stores = await openStores(nc, natsUrl, { ttlMs, replicas, ackWaitMs: options.ackWaitMs });
+  const { registry, queue } = stores;
   const routes = new RouteTable();
-  s.waiters = await RecordWaiters.open(store);
-  const gateway = {
-    routes,
-    store,
-    queue,
-    waiters: s.waiters,
-    logger: options.logger,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    inlineLimitBytes,
-    payloads,
-    metrics: new GatewayMetrics(routes, queue),
-    scrapeWorkers: () => scrapeWorkers(nc),
-    apiKeys: options.apiKeys ?? null,
-  };
-  s.internal = await listenInternal(createInternalApp(gateway), options.internalPort ?? 8888, log);
+  const gateway = await gatewayOptions(nc, stores, routes, options);
+  s.waiters = gateway.waiters;
+  const internalAt = { host: "127.0.0.1", port: options.internalPort ?? 8888, fallback: true };
+  s.internal = await listenInternal(createInternalApp(gateway), internalAt, log);
   s.reconciler = new Reconciler({
     registry,
     queue,
@@ -163,14 +132,14 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
   });
   await s.reconciler.start();
   s.listener = await listen(createGatewayApp(gateway), options.host ?? "127.0.0.1", options.port ?? 8080);
-  const url = `http://${hostForUrl(s.listener.host)}:${s.listener.port}`;
+  const url = urlFor(s.listener);
   for (const project of options.projects) await deployAndWait(registry, s.reconciler, project);
   s.stateFile = await writeState({ natsUrl, url, pid: process.pid });
   log.info({ url, nats: redactUrl(natsUrl), apis: routes.routes.map((r) => r.api) }, "glia is up");
   const reconciler = s.reconciler;
   return {
     url,
-    internalUrl: `http://127.0.0.1:${s.internal.port}`,
+    internalUrl: urlFor(s.internal),
     nc,
     get workers() {
       return reconciler.workers;
@@ -185,29 +154,6 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
     ),
     stop: (graceMs = 30_000) => stopAll(s, graceMs, options.logger),
   };
-}
-
-/** The platform's buckets and streams, created with `replicas` copies each on a clustered NATS. */
-async function openStores(
-  nc: NatsConnection,
-  natsUrl: string,
-  o: { ttlMs: number; replicas: number; ackWaitMs?: number },
-): Promise<{ store: ResultStore; queue: WorkQueue; registry: ApiRegistry; payloads: PayloadStore }> {
-  try {
-    return {
-      store: await ResultStore.open(nc, { ttlMs: o.ttlMs, replicas: o.replicas }),
-      queue: await WorkQueue.open(nc, { maxAgeMs: o.ttlMs, ackWaitMs: o.ackWaitMs, replicas: o.replicas }),
-      registry: await ApiRegistry.open(nc, { replicas: o.replicas }),
-      payloads: await PayloadStore.open(nc, { ttlMs: o.ttlMs, replicas: o.replicas }),
-    };
-  } catch (err) {
-    if (o.replicas === 1) throw err;
-    throw new PlatformConfigError(
-      `NATS at ${redactUrl(natsUrl)} cannot keep ${o.replicas} replicas: ${(err as Error).message}; ` +
-        "--replicas must be at most the number of JetStream servers in the cluster (1 for a single server)",
-      { cause: err },
-    );
-  }
 }
 
 async function deployAndWait(registry: ApiRegistry, reconciler: Reconciler, project: LoadedProject): Promise<void> {
@@ -259,24 +205,4 @@ async function stopAll(s: Started, graceMs: number, logger: Logger): Promise<voi
   await s.nats?.stop();
   if (s.stateFile) await removeState(s.stateFile);
   log.info("glia stopped");
-}
-
-/** The internal listener, on loopback only; its usual port (8888) may be taken, e.g. by Jupyter. */
-async function listenInternal(app: Hono, port: number, log: Logger): Promise<Listener> {
-  try {
-    return await listen(app, "127.0.0.1", port);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
-    const listener = await listen(app, "127.0.0.1", 0);
-    log.warn(
-      { port, instead: listener.port },
-      "the internal port is taken; handlers reach api-<name>:8888 through another",
-    );
-    return listener;
-  }
-}
-
-function hostForUrl(host: string): string {
-  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
-  return host.includes(":") ? `[${host}]` : host;
 }

@@ -1,0 +1,45 @@
+import { resolve } from "node:path";
+import { ApiKeys } from "../gateway/index.ts";
+import { createLogger } from "../observability/index.ts";
+import { startGatewayService } from "../platform/index.ts";
+import { parsePort, parseTtl, say, wholeNumber } from "./flags.ts";
+
+export interface GatewayFlags {
+  natsUrl: string;
+  host: string;
+  port: string;
+  internalHost: string;
+  internalPort: string;
+  replicas: string;
+  resultTtl?: string;
+  apiKeysFile?: string;
+  logLevel: string;
+}
+
+/**
+ * `glia gateway`: the HTTP gateway alone, for a platform whose workers run elsewhere (a cluster's
+ * gateway pods, or a second gateway beside `glia up`). Stops on SIGTERM/SIGINT.
+ */
+export async function runGateway(flags: GatewayFlags): Promise<void> {
+  const logger = createLogger({ level: flags.logLevel });
+  const base = process.env["INIT_CWD"] ?? process.cwd();
+  const gateway = await startGatewayService({
+    natsUrl: flags.natsUrl,
+    logger,
+    host: flags.host,
+    port: parsePort("--port", flags.port),
+    internalHost: flags.internalHost,
+    internalPort: parsePort("--internal-port", flags.internalPort),
+    replicas: wholeNumber("--replicas", flags.replicas),
+    resultTtlMs: flags.resultTtl === undefined ? undefined : parseTtl(flags.resultTtl),
+    apiKeys: await ApiKeys.load(flags.apiKeysFile && resolve(base, flags.apiKeysFile), process.env["GLIA_API_KEYS"]),
+  });
+  say(`glia gateway is serving on ${gateway.url} (internal listener ${gateway.internalUrl})`);
+  const signal = await new Promise<string>((done) => {
+    process.once("SIGINT", () => done("SIGINT"));
+    process.once("SIGTERM", () => done("SIGTERM"));
+  });
+  say(`${signal}: answering the requests in flight, then stopping`);
+  await gateway.stop();
+  logger.flush();
+}

@@ -1,0 +1,167 @@
+import type { Hono } from "hono";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../observability/index.ts";
+import { ApiRegistry, PayloadStore, RecordWaiters, ResultStore, scrapeWorkers, WorkQueue } from "../jobs/index.ts";
+import {
+  type ApiKeys,
+  type ApiRoute,
+  type GatewayOptions,
+  createGatewayApp,
+  createInternalApp,
+  GatewayMetrics,
+  RouteTable,
+  DEFAULT_MAX_BODY_BYTES,
+} from "../gateway/index.ts";
+import { connectNats, redactUrl } from "./nats-connect.ts";
+import { listen, type Listener } from "./http.ts";
+import { PlatformConfigError } from "./errors.ts";
+
+/** The buckets and streams the platform writes to. */
+export interface PlatformStores {
+  store: ResultStore;
+  queue: WorkQueue;
+  registry: ApiRegistry;
+  payloads: PayloadStore;
+}
+
+/** Opens (creating where missing) the platform's stores, with `replicas` copies each on a clustered NATS. */
+export async function openStores(
+  nc: NatsConnection,
+  natsUrl: string,
+  o: { ttlMs?: number; replicas: number; ackWaitMs?: number },
+): Promise<PlatformStores> {
+  try {
+    return {
+      store: await ResultStore.open(nc, { ttlMs: o.ttlMs, replicas: o.replicas }),
+      queue: await WorkQueue.open(nc, { maxAgeMs: o.ttlMs, ackWaitMs: o.ackWaitMs, replicas: o.replicas }),
+      registry: await ApiRegistry.open(nc, { replicas: o.replicas }),
+      payloads: await PayloadStore.open(nc, { ttlMs: o.ttlMs, replicas: o.replicas }),
+    };
+  } catch (err) {
+    if (o.replicas === 1) throw err;
+    throw new PlatformConfigError(
+      `NATS at ${redactUrl(natsUrl)} cannot keep ${o.replicas} replicas: ${(err as Error).message}; ` +
+        "--replicas must be at most the number of JetStream servers in the cluster (1 for a single server)",
+      { cause: err },
+    );
+  }
+}
+
+/** What the gateway apps are built from; the caller owns `routes` and closes `waiters`. */
+export async function gatewayOptions(
+  nc: NatsConnection,
+  stores: PlatformStores,
+  routes: RouteTable,
+  o: { logger: Logger; maxBodyBytes?: number; apiKeys?: ApiKeys | null },
+): Promise<GatewayOptions> {
+  return {
+    routes,
+    store: stores.store,
+    queue: stores.queue,
+    waiters: await RecordWaiters.open(stores.store),
+    logger: o.logger,
+    maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    // A queued message carries the body plus headers (at most 16 KiB in Node): keep room for them.
+    inlineLimitBytes: stores.store.maxRecordBytes - 64 * 1024,
+    payloads: stores.payloads,
+    metrics: new GatewayMetrics(routes, stores.queue),
+    scrapeWorkers: () => scrapeWorkers(nc),
+    apiKeys: o.apiKeys ?? null,
+  };
+}
+
+/**
+ * The internal listener handlers reach as `http://api-<name>:8888/`; where its usual port is
+ * taken (e.g. by Jupyter) and `fallback` is set, a free one instead.
+ */
+export async function listenInternal(
+  app: Hono,
+  o: { host: string; port: number; fallback: boolean },
+  log: Logger,
+): Promise<Listener> {
+  try {
+    return await listen(app, o.host, o.port);
+  } catch (err) {
+    if (!o.fallback || (err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+    const listener = await listen(app, o.host, 0);
+    log.warn(
+      { port: o.port, instead: listener.port },
+      "the internal port is taken; handlers reach api-<name>:8888 through another",
+    );
+    return listener;
+  }
+}
+
+/** A URL for a listener bound to `host` (a wildcard address is reached on loopback). */
+export function urlFor(listener: Listener): string {
+  const { host, port } = listener;
+  if (host === "0.0.0.0" || host === "::") return `http://127.0.0.1:${port}`;
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+export interface GatewayServiceOptions {
+  natsUrl: string;
+  logger: Logger;
+  /** @default "127.0.0.1" */
+  host?: string;
+  /** @default 8080; 0 picks a free port */
+  port?: number;
+  /** Where other APIs' handlers reach this gateway (`api-<name>:8888`). @default "127.0.0.1" */
+  internalHost?: string;
+  /** @default 8888 */
+  internalPort?: number;
+  /** How long records are kept; the bucket's own max age when not given (set by the platform). */
+  resultTtlMs?: number;
+  /** @default 1 */
+  replicas?: number;
+  /** @default 100 MiB */
+  maxBodyBytes?: number;
+  apiKeys?: ApiKeys | null;
+}
+
+export interface GatewayService {
+  url: string;
+  internalUrl: string;
+  /** Stops accepting, wakes long polls, and closes the NATS connection. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A gateway on its own (`glia gateway`, a cluster's gateway pods): it routes every API in the
+ * registry, so requests for an API whose workers are not up yet wait in its queue.
+ */
+export async function startGatewayService(o: GatewayServiceOptions): Promise<GatewayService> {
+  const log = o.logger.child({ module: "gateway-service" });
+  const nc = await connectNats(o.natsUrl, { name: "glia-gateway", maxReconnectAttempts: -1 });
+  const s: { listeners: Listener[]; waiters?: RecordWaiters; stopWatch?: () => void } = { listeners: [] };
+  const stop = async (): Promise<void> => {
+    const closing = s.listeners.map((l) => l.close()); // stop accepting, then wake long polls
+    s.waiters?.close();
+    s.stopWatch?.();
+    await Promise.all(closing);
+    await nc.drain().catch((err: unknown) => log.warn({ err }, "closing the NATS connection failed"));
+  };
+  try {
+    const stores = await openStores(nc, o.natsUrl, { ttlMs: o.resultTtlMs, replicas: o.replicas ?? 1 });
+    const routes = new RouteTable();
+    const byApi = new Map<string, ApiRoute>();
+    s.stopWatch = await stores.registry.watch((name, api) => {
+      if (api) byApi.set(name, { api: name, endpoint: api.spec.endpoint });
+      else byApi.delete(name);
+      routes.replace(byApi.values());
+    });
+    const options = await gatewayOptions(nc, stores, routes, o);
+    s.waiters = options.waiters;
+    const internalAt = { host: o.internalHost ?? "127.0.0.1", port: o.internalPort ?? 8888, fallback: false };
+    const internal = await listenInternal(createInternalApp(options), internalAt, log);
+    s.listeners.push(internal);
+    const listener = await listen(createGatewayApp(options), o.host ?? "127.0.0.1", o.port ?? 8080);
+    s.listeners.push(listener);
+    const url = urlFor(listener);
+    log.info({ url, internal: urlFor(internal), nats: redactUrl(o.natsUrl) }, "gateway is up");
+    return { url, internalUrl: urlFor(internal), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
