@@ -1,11 +1,13 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { PayloadStore } from "../control-plane/jobs/index.ts";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
+import { DEFAULT_RESULT_TTL_MS, PayloadStore, ResultStore } from "../control-plane/jobs/index.ts";
 import { startPlatform, type TestPlatform } from "./support/platform.ts";
 import { get, post } from "./support/http.ts";
 
-describe("payloads larger than a NATS message", { timeout: 180_000 }, () => {
+describe("payloads and results larger than a NATS message", { timeout: 180_000 }, () => {
   let stack: TestPlatform;
 
   before(async () => {
@@ -27,6 +29,25 @@ describe("payloads larger than a NATS message", { timeout: 180_000 }, () => {
     });
     const payloads = await PayloadStore.open(stack.platform.nc);
     assert.equal(await payloads.get("large", id), null, "the stored payload is deleted after completion");
+  });
+
+  it("and results larger than a record go to the object store, and GET returns them whole", async () => {
+    const url = stack.url("large");
+    const res = await post(url, JSON.stringify({ result_bytes: 12 * 1024 * 1024 }), "application/json");
+    const id = String(res.body["id"]);
+    const done = await get(`${url}/${id}?wait=60`);
+    assert.equal(done.body["status"], "completed", JSON.stringify(done.body).slice(0, 500));
+    const result = done.body["result"] as { blob: string; sha256: string };
+    assert.equal(result.blob.length, 12 * 1024 * 1024);
+    assert.equal(createHash("sha256").update(result.blob).digest("hex"), result.sha256, "the result arrives intact");
+    assert.deepEqual((await get(`${url}/${id}`)).body, done.body, "a plain GET answers the same");
+
+    const stored = await (await ResultStore.open(stack.platform.nc)).get("large", id);
+    assert.equal(stored?.record.resultStored, true);
+    assert.equal(stored?.record.result, undefined, "the record itself stays small");
+    const jsm = await jetstreamManager(stack.platform.nc);
+    const { config } = await jsm.streams.info("OBJ_glia-large-results");
+    assert.equal(config.max_age, nanos(DEFAULT_RESULT_TTL_MS + 3600_000), "kept as long as records, plus an hour");
   });
 
   it("are refused with 413 past the configured limit, naming it", async () => {

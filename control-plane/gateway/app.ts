@@ -185,7 +185,7 @@ async function read(c: Context, options: GatewayOptions, match: RouteMatch): Pro
       ? await options.waiters.wait(match.route.api, match.id, waitMs)
       : await options.store.get(match.route.api, match.id);
   if (!stored) throw notFound;
-  return c.json(toPublic(stored.record));
+  return c.json(toPublic(await options.store.withResult(stored.record)));
 }
 
 /** `?wait=<seconds>`: how long a GET may wait for the request to end (0 = answer at once). */

@@ -7,6 +7,9 @@
 /** The KV bucket holding one record per request. */
 export const RESULTS_BUCKET = "glia-results";
 
+/** The object store holding results too large for a record, named like their records. */
+export const LARGE_RESULTS_STORE = "glia-large-results";
+
 /** The durable pull consumer shared by all workers of one API. */
 export const WORKER_CONSUMER = "workers";
 

@@ -25,6 +25,11 @@ export interface RequestRecord {
   /** Deliveries so far (1 on the first run; more after a crash or a retry). */
   attempts: number;
   result?: Record<string, unknown>;
+  /**
+   * The result was too large for a record: it is in the large-results object store under the
+   * record's key (see ResultStore), and `result` is left out.
+   */
+  resultStored?: boolean;
   error?: RequestError;
 }
 

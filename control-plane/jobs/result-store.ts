@@ -2,12 +2,19 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { Kvm, KvWatchInclude, type KV, type KvEntry } from "@nats-io/kv";
-import { RESULTS_BUCKET, recordKey, recordKeys } from "./names.ts";
+import { Objm, type ObjectStore } from "@nats-io/obj";
+import { LARGE_RESULTS_STORE, RESULTS_BUCKET, recordKey, recordKeys } from "./names.ts";
 import { canTransition, newRecord, type RequestRecord } from "./record.ts";
 import { RecordConflictError, RecordTooLargeError, StoreUnavailableError } from "./errors.ts";
 
 /** Default time a record (and so a result) is kept: 7 days, as Cortex did. */
 export const DEFAULT_RESULT_TTL_MS = 7 * 24 * 3600_000;
+
+/**
+ * A large result is kept this much longer than records are, so it never expires before the
+ * record that points at it (which is written just after it).
+ */
+const LARGE_RESULT_MARGIN_MS = 3600_000;
 
 /** Room kept under the server's max_payload for the message's own framing and headers. */
 const FRAME_MARGIN = 1024;
@@ -25,13 +32,18 @@ export interface StoredRecord {
   revision: number;
 }
 
-/** The request records in a JetStream KV bucket; every write is a compare-and-set. */
+/**
+ * The request records in a JetStream KV bucket; every write is a compare-and-set. A result too
+ * large for a record goes to an object store, and the record says so (`resultStored`).
+ */
 export class ResultStore {
   readonly #kv: KV;
+  readonly #large: ObjectStore;
   readonly #maxBytes: number;
 
-  private constructor(kv: KV, maxBytes: number) {
+  private constructor(kv: KV, large: ObjectStore, maxBytes: number) {
     this.#kv = kv;
+    this.#large = large;
     this.#maxBytes = maxBytes;
   }
 
@@ -58,7 +70,9 @@ export class ResultStore {
       // Made with another TTL: apply the one asked for now (it applies to every record).
       await jsm.streams.update(stream, { ...existing.config, max_age: nanos(ttl) });
     }
-    return new ResultStore(kv, nc.info!.max_payload - FRAME_MARGIN);
+    const recordsMs = ttl ?? Number(BigInt(existing!.config.max_age) / 1_000_000n);
+    const large = await openLargeResults(nc, recordsMs + LARGE_RESULT_MARGIN_MS, options.replicas ?? 1);
+    return new ResultStore(kv, large, nc.info!.max_payload - FRAME_MARGIN);
   }
 
   /** Writes a new record; fails if one with the same key exists. */
@@ -93,12 +107,20 @@ export class ResultStore {
    */
   async advance(current: StoredRecord, next: (record: RequestRecord) => RequestRecord): Promise<StoredRecord | null> {
     let stored: StoredRecord | null = current;
+    let spilled: RequestRecord["result"] | null = null;
     for (let tries = 0; tries < 5 && stored; tries++) {
-      const updated = next(stored.record);
+      let updated = next(stored.record);
       if (!canTransition(stored.record.status, updated.status)) return null;
       const key = recordKey(updated.api, updated.id);
       try {
-        const revision = await this.#kv.update(key, this.#encode(key, updated), stored.revision);
+        let text = this.#fits(updated);
+        if (text === null && updated.result !== undefined) {
+          if (spilled !== updated.result) await this.#putLarge(key, updated.result);
+          spilled = updated.result;
+          updated = { ...updated, result: undefined, resultStored: true };
+          text = this.#encode(key, updated);
+        }
+        const revision = await this.#kv.update(key, text ?? this.#encode(key, updated), stored.revision);
         return { record: updated, revision };
       } catch (err) {
         if (err instanceof RecordTooLargeError || !isWrongSequence(err)) throw wrap(key, err);
@@ -138,6 +160,32 @@ export class ResultStore {
     return this.#maxBytes;
   }
 
+  /**
+   * The record with its result read back from the object store when it was too large to be
+   * inline; a result gone from there (it expired) is left out.
+   */
+  async withResult(record: RequestRecord): Promise<RequestRecord> {
+    if (!record.resultStored) return record;
+    const key = recordKey(record.api, record.id);
+    const bytes = await this.#large.getBlob(key).catch((err: unknown) => {
+      throw wrap(key, err);
+    });
+    if (!bytes) return record;
+    return { ...record, result: JSON.parse(Buffer.from(bytes).toString("utf8")) as RequestRecord["result"] };
+  }
+
+  async #putLarge(key: string, result: NonNullable<RequestRecord["result"]>): Promise<void> {
+    await this.#large.putBlob({ name: key }, Buffer.from(JSON.stringify(result))).catch((err: unknown) => {
+      throw wrap(key, err);
+    });
+  }
+
+  /** The record's JSON, or null when it is over the size NATS accepts. */
+  #fits(record: RequestRecord): string | null {
+    const text = JSON.stringify(record);
+    return Buffer.byteLength(text) > this.#maxBytes ? null : text;
+  }
+
   #encode(key: string, record: RequestRecord): string {
     const text = JSON.stringify(record);
     const bytes = Buffer.byteLength(text);
@@ -173,4 +221,19 @@ function wrap(key: string, err: unknown): Error {
   return new StoreUnavailableError(`could not write or read the record ${key}: ${(err as Error)?.message ?? err}`, {
     cause: err,
   });
+}
+
+/** The object store of large results; its max age follows the records' (plus a margin). */
+async function openLargeResults(nc: NatsConnection, maxAgeMs: number, replicas: number): Promise<ObjectStore> {
+  const store = await new Objm(jetstream(nc)).create(LARGE_RESULTS_STORE, {
+    ttl: nanos(maxAgeMs), // the object store's TTL is in nanoseconds
+    storage: StorageType.File,
+    replicas,
+  });
+  const jsm = await jetstreamManager(nc);
+  const stream = `OBJ_${LARGE_RESULTS_STORE}`;
+  const info = await jsm.streams.info(stream);
+  if (info.config.max_age !== nanos(maxAgeMs))
+    await jsm.streams.update(stream, { ...info.config, max_age: nanos(maxAgeMs) });
+  return store;
 }

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { outcomeOf } from "./outcome.ts";
+import { MAX_ERROR_MESSAGE_CHARS, outcomeOf } from "./outcome.ts";
 
 describe("reading a runtime's response", () => {
   it("parses a JSON object result", () => {
@@ -17,6 +17,15 @@ describe("reading a runtime's response", () => {
       error: { type: "KeyError", message: "'x'" },
       traceback: "Traceback…",
     });
+  });
+
+  it("cuts an exception message too long for a record, saying how long it was", () => {
+    const failure = { type: "ValueError", message: "x".repeat(5_000_000), traceback: "", retryable: false };
+    const outcome = outcomeOf({ outcome: "failure", failure, handlerSeconds: 0 });
+    assert.equal(outcome.kind, "failed");
+    const { message } = (outcome as { error: { message: string } }).error;
+    assert.ok(message.startsWith("x".repeat(MAX_ERROR_MESSAGE_CHARS) + "…"));
+    assert.match(message, /5000000 characters in all/);
   });
 
   it("turns a result that is not a JSON object into a failure", () => {

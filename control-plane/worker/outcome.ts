@@ -5,10 +5,16 @@ import type { RequestError } from "../jobs/index.ts";
 export type Outcome =
   { kind: "completed"; result: Record<string, unknown> } | { kind: "failed"; error: RequestError; traceback?: string };
 
+/** Longest exception message kept on a record; the traceback (logged) has the whole one. */
+export const MAX_ERROR_MESSAGE_CHARS = 16 * 1024;
+
 /** Reads a runtime's response; a result that is not a JSON object is a failure, not a crash. */
 export function outcomeOf(response: HandleResponse): Outcome {
   if (response.outcome === "failure" && response.failure) {
-    const { type, message, traceback } = response.failure;
+    const { type, traceback } = response.failure;
+    let message = response.failure.message;
+    if (message.length > MAX_ERROR_MESSAGE_CHARS)
+      message = `${message.slice(0, MAX_ERROR_MESSAGE_CHARS)}… (${message.length} characters in all; the traceback in the log has the rest)`;
     return { kind: "failed", error: { type: type || "HandlerError", message }, traceback };
   }
   try {

@@ -286,9 +286,10 @@ export class ApiWorker {
         await this.#o.payloads?.remove(this.#o.api, request.id);
     } catch (err) {
       if (!(err instanceof RecordTooLargeError)) throw err;
+      // Results too large for a record are stored apart (see ResultStore): only the rest is left.
       const error: RequestError = {
-        type: "ResultTooLarge",
-        message: `the result is ${err.bytes} bytes; results may be at most ${err.limit} bytes`,
+        type: "RecordTooLarge",
+        message: `the request's record would be ${err.bytes} bytes, more than the ${err.limit} the NATS server accepts`,
       };
       log.info({ error }, "request failed");
       await this.#o.deadLetters?.put(this.#o.api, request, error);
