@@ -26,6 +26,29 @@ describe("a request longer than the ack wait", { timeout: 120_000 }, () => {
     assert.equal(stored?.record.attempts, 1, "a redelivery would have run it again on the idle runtime");
   });
 
+  it("is taken over within about one ack wait when its worker dies", async () => {
+    const url = stack.url("long");
+    const id = await submit(url, JSON.stringify({ sleep: (ACK_WAIT_MS * 3) / 1000 }), "application/json");
+    await waitFor(url, id, (s) => s === "in_progress", 5_000);
+    const store = await ResultStore.open(stack.platform.nc);
+    const killedAt = Date.now();
+    process.kill(stack.platform.workers.get("long")!.pid!, "SIGKILL");
+    for (;;) {
+      const stored = await store.get("long", id);
+      if ((stored?.record.attempts ?? 0) >= 2) break;
+      assert.ok(
+        Date.now() - killedAt < 30_000,
+        `the request was not taken over within 30 s: ${JSON.stringify(stored?.record)} after ${Date.now() - killedAt} ms`,
+      );
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const tookOverMs = Date.now() - killedAt;
+    console.log(`long request: taken over ${tookOverMs} ms after its worker was killed (ack wait ${ACK_WAIT_MS} ms)`);
+    const done = await waitFor(url, id, isFinal, 30_000);
+    assert.equal(done.body["status"], "completed", JSON.stringify(done.body));
+    assert.equal((await store.get("long", id))?.record.attempts, 2);
+  });
+
   it("can be awaited with ?wait= instead of polling", async () => {
     const url = stack.url("long");
     const id = await submit(url, JSON.stringify({ sleep: 1 }), "application/json");

@@ -18,6 +18,7 @@ import {
   type PayloadStore,
 } from "../jobs/index.ts";
 import { RuntimeTimeoutError, type RuntimeLease, type RuntimePool } from "../runtime/index.ts";
+import { attemptOf } from "./attempt.ts";
 import { outcomeOf, type Outcome } from "./outcome.ts";
 import { DEFAULT_RETRIES, type ResolvedRetries } from "../config/index.ts";
 import { WorkerMetrics } from "./metrics.ts";
@@ -161,28 +162,30 @@ export class ApiWorker {
   async #process(request: QueuedRequest, lease: RuntimeLease, log: Logger): Promise<void> {
     const current = await this.#current(request, log);
     if (!current) return;
-    if (request.deliveryCount > this.#o.retries.maxAttempts) return this.#exhausted(request, current, log);
+    const attempt = attemptOf(request, current.record);
+    if (attempt > this.#o.retries.maxAttempts) return this.#exhausted(request, current, log);
     if (request.payloadStored && !(await this.#fetchPayload(request))) {
       const error = { type: "PayloadMissing", message: "the payload is no longer in the object store (it expired)" };
       return this.#finish(request, current, (r) => r, { kind: "failed", error }, log).then(() => request.msg.term());
     }
     const startedAt = new Date();
+    const ours = startedAt.toISOString();
+    // An in_progress record that is not this attempt's own was left by an earlier attempt (its
+    // worker died): this one comes after it, whatever JetStream's delivery count says.
     const begin = (r: RequestRecord): RequestRecord =>
-      r.status === "in_progress" && r.attempts === request.deliveryCount
-        ? r
-        : started(r, request.deliveryCount, startedAt);
+      r.status === "in_progress" && r.startedAt === ours ? r : started(r, attemptOf(request, r, attempt), startedAt);
     let marking: Promise<StoredRecord | null> | null = null;
     const timer = setTimeout(() => {
       marking = this.#o.store.advance(current, begin);
       marking.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
     }, this.#o.inProgressDelayMs);
-    const outcome = await this.#call(request, lease, log).finally(() => {
+    const outcome = await this.#call(request, attempt, lease, log).finally(() => {
       clearTimeout(timer);
       lease.release();
     });
     const marked = marking ? await (marking as Promise<StoredRecord | null>) : current;
     if (!marked) return void request.msg.ack(); // the request had already ended: a duplicate delivery
-    if (outcome === "retry") return void request.msg.nak(this.#backoffMs(request.deliveryCount));
+    if (outcome === "retry") return void request.msg.nak(this.#backoffMs(attempt));
     await this.#finish(request, marked, begin, outcome, log);
     request.msg.ack();
   }
@@ -213,12 +216,12 @@ export class ApiWorker {
    * Calls the runtime; `"retry"` when the attempt ended without an answer (the runtime died or
    * timed out, or the handler raised and the API retries those) and another attempt is allowed.
    */
-  async #call(request: QueuedRequest, lease: RuntimeLease, log: Logger): Promise<Outcome | "retry"> {
-    const { payload, contentType, headers, id, deliveryCount } = request;
-    const canRetry = deliveryCount < this.#o.retries.maxAttempts;
+  async #call(request: QueuedRequest, attempt: number, lease: RuntimeLease, log: Logger): Promise<Outcome | "retry"> {
+    const { payload, contentType, headers, id } = request;
+    const canRetry = attempt < this.#o.retries.maxAttempts;
     try {
       const response = await lease.client.handle(
-        { requestId: id, payload, contentType, headers, attempt: deliveryCount },
+        { requestId: id, payload, contentType, headers, attempt },
         this.#o.requestTimeoutMs,
       );
       this.#o.metrics.handlerSeconds.observe({ api: this.#o.api }, response.handlerSeconds);
@@ -234,7 +237,7 @@ export class ApiWorker {
       if (canRetry) return this.#retry(log, (err as Error).message);
       const message = timedOut
         ? (err as Error).message
-        : `the runtime crashed on each of ${deliveryCount} attempts at this request: ${(err as Error).message}`;
+        : `the runtime crashed on each of ${attempt} attempts at this request: ${(err as Error).message}`;
       return { kind: "failed", error: { type: timedOut ? "Timeout" : "RuntimeCrashed", message } };
     }
   }
@@ -245,8 +248,8 @@ export class ApiWorker {
     return "retry";
   }
 
-  #backoffMs(deliveryCount: number): number {
-    return Math.min(MAX_BACKOFF_MS, this.#o.retries.backoffSeconds * 1000 * 2 ** (deliveryCount - 1));
+  #backoffMs(attempt: number): number {
+    return Math.min(MAX_BACKOFF_MS, this.#o.retries.backoffSeconds * 1000 * 2 ** (attempt - 1));
   }
 
   async #fetchPayload(request: QueuedRequest): Promise<boolean> {
