@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { IncomingMessage } from "node:http";
-import { PayloadTooLargeError } from "./errors.ts";
+import { BodyIncompleteError, PayloadTooLargeError } from "./errors.ts";
 
 /**
  * Reads a request body of at most `limit` bytes. A declared Content-Length over the limit is
@@ -33,9 +33,10 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Ar
       done();
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
+    // The only error of a request stream: the client went away mid-body (e.g. `aborted`, ECONNRESET).
     const onError = (err: Error): void => {
       done();
-      reject(err);
+      reject(new BodyIncompleteError({ cause: err }));
     };
     incoming.on("data", onData).on("end", onEnd).on("error", onError);
   });

@@ -28,6 +28,13 @@ export class PayloadTooLargeError extends RequestRejectedError {
   }
 }
 
+/** The client closed the connection before its body ended: nothing was stored, and no one reads the answer. */
+export class BodyIncompleteError extends RequestRejectedError {
+  constructor(options?: { cause?: unknown }) {
+    super("BODY_INCOMPLETE", 400, "the connection closed before the request body ended", options);
+  }
+}
+
 /** No API at that path, or no request with that id. */
 export class NotFoundError extends RequestRejectedError {
   constructor(message: string) {

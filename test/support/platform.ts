@@ -23,6 +23,8 @@ export interface TestPlatformOptions {
   ackWaitMs?: number;
   internalPort?: number;
   apiKeys?: ApiKeys | null;
+  /** Where the platform logs; by default nowhere (see testLogger). */
+  logger?: Logger;
 }
 
 /** Logs go nowhere unless GLIA_TEST_LOG=debug|info is set, for reading a failing run. */
@@ -41,12 +43,12 @@ export async function startPlatform(fixtures: string[], options: TestPlatformOpt
     const projects = await Promise.all(fixtures.map((f) => loadProject(resolve(FIXTURES, f))));
     const platform = await up({
       projects,
-      logger: testLogger(),
       port: 0,
       internalPort: 0,
       natsUrl: nats.url,
       dataDir,
       ...options,
+      logger: options.logger ?? testLogger(),
     });
     const stop = async (): Promise<void> => {
       await platform.stop(2_000);
