@@ -7,14 +7,11 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { loadProject } from "../control-plane/config/index.ts";
-import { up, type Platform } from "../control-plane/platform/index.ts";
-import { silentLogger } from "../control-plane/observability/index.ts";
+import type { Platform } from "../control-plane/platform/index.ts";
 import { startTestCluster, type TestCluster } from "./support/nats-cluster.ts";
-import { FIXTURES } from "./support/platform.ts";
-import { inPool, LOAD, postJson, report } from "./support/fault-load.ts";
+import { inPool, LOAD, postJson, report, upOn } from "./support/fault-load.ts";
 import type { Answer } from "./support/http.ts";
 
 describe("a three-node NATS cluster with --replicas 3", { timeout: 600_000 }, () => {
@@ -25,16 +22,7 @@ describe("a three-node NATS cluster with --replicas 3", { timeout: 600_000 }, ()
   before(async () => {
     cluster = await startTestCluster();
     dataDir = await mkdtemp(join(tmpdir(), "glia-cluster-data-"));
-    process.env["GLIA_STATE_FILE"] ??= join(dataDir, "state.json");
-    platform = await up({
-      projects: [await loadProject(resolve(FIXTURES, "fault-load"))],
-      logger: silentLogger(),
-      port: 0,
-      internalPort: 0,
-      natsUrl: cluster.url,
-      dataDir,
-      replicas: 3,
-    });
+    platform = await upOn(cluster.url, dataDir, ["fault-load"], { replicas: 3 });
   });
   after(async () => {
     await platform?.stop(1_000);

@@ -8,14 +8,11 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { loadProject } from "../control-plane/config/index.ts";
-import { up, type Platform } from "../control-plane/platform/index.ts";
-import { silentLogger } from "../control-plane/observability/index.ts";
+import { join } from "node:path";
+import type { Platform } from "../control-plane/platform/index.ts";
 import { startTestNats, type TestNats } from "./support/nats.ts";
-import { FIXTURES } from "./support/platform.ts";
 import { get } from "./support/http.ts";
-import { inPool, LOAD, postJson, report } from "./support/fault-load.ts";
+import { inPool, LOAD, postJson, report, upOn } from "./support/fault-load.ts";
 
 const AT_A_THIRD = Math.floor(LOAD / 3);
 
@@ -24,19 +21,7 @@ describe("fault injection under load", { timeout: 600_000 }, () => {
   let dataDir: string;
   let platform: Platform;
 
-  const start = async (): Promise<Platform> => {
-    const projects = await Promise.all(["fault-load", "fault-limits"].map((f) => loadProject(resolve(FIXTURES, f))));
-    process.env["GLIA_STATE_FILE"] ??= join(dataDir, "state.json");
-    return up({
-      projects,
-      logger: silentLogger(),
-      port: 0,
-      internalPort: 0,
-      natsUrl: nats.url,
-      dataDir,
-      ackWaitMs: 2_000,
-    });
-  };
+  const start = (): Promise<Platform> => upOn(nats.url, dataDir, ["fault-load", "fault-limits"], { ackWaitMs: 2_000 });
   const endpoint = (api: string): string => `${platform.url}/${api}`;
 
   before(async () => {

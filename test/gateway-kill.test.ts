@@ -7,14 +7,11 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { loadProject } from "../control-plane/config/index.ts";
-import { up, type Platform } from "../control-plane/platform/index.ts";
-import { silentLogger } from "../control-plane/observability/index.ts";
+import { join } from "node:path";
+import type { Platform } from "../control-plane/platform/index.ts";
 import { startTestNats, type TestNats } from "./support/nats.ts";
-import { FIXTURES } from "./support/platform.ts";
 import { runCli, type RunningCli } from "./support/cli.ts";
-import { inPool, LOAD, postJson, report } from "./support/fault-load.ts";
+import { inPool, LOAD, postJson, report, upOn } from "./support/fault-load.ts";
 
 describe("a gateway killed while POSTs are in flight", { timeout: 300_000 }, () => {
   let nats: TestNats;
@@ -33,16 +30,8 @@ describe("a gateway killed while POSTs are in flight", { timeout: 300_000 }, () 
   before(async () => {
     nats = await startTestNats();
     dataDir = await mkdtemp(join(tmpdir(), "glia-gateway-kill-"));
-    process.env["GLIA_STATE_FILE"] ??= join(dataDir, "state.json");
     // The workers (and a gateway this test only reads results through) run in this process.
-    platform = await up({
-      projects: [await loadProject(resolve(FIXTURES, "fault-load"))],
-      logger: silentLogger(),
-      port: 0,
-      internalPort: 0,
-      natsUrl: nats.url,
-      dataDir,
-    });
+    platform = await upOn(nats.url, dataDir, ["fault-load"]);
   });
   after(async () => {
     for (const g of gateways) g.child.kill("SIGKILL");

@@ -74,6 +74,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
       retries: spec.glia.retries,
       deadLetters,
       payloads: await PayloadStore.open(nc, { ttlMs: options.resultTtlMs, replicas }),
+      trustFirstDelivery: replicas === 1,
       // The API's own timeout wins over the platform's default.
       requestTimeoutMs: spec.glia.timeoutSeconds === null ? options.requestTimeoutMs : spec.glia.timeoutSeconds * 1000,
     });

@@ -52,6 +52,12 @@ export interface WorkerOptions {
   deadLetters?: DeadLetters | null;
   /** Where payloads too large for a message are. @default none (such requests fail) */
   payloads?: PayloadStore | null;
+  /**
+   * Whether a first delivery may skip reading its record (the gateway's `in_queue` revision rides
+   * in the message). A NATS cluster can deliver again as "first" after a leader change, so there
+   * the record is always read, and a request that already ended is not run again. @default true
+   */
+  trustFirstDelivery?: boolean;
 }
 
 /** The consumer delivers one more time than attempts are allowed: that delivery only records the failure. */
@@ -86,6 +92,7 @@ export class ApiWorker {
       retries: options.retries ?? DEFAULT_RETRIES,
       deadLetters: options.deadLetters ?? null,
       payloads: options.payloads ?? null,
+      trustFirstDelivery: options.trustFirstDelivery ?? true,
     };
     this.#log = options.logger.child({ module: "worker", api: options.api });
   }
@@ -195,7 +202,7 @@ export class ApiWorker {
    * (creation time and revision), so it needs no read; a redelivery reads the current one.
    */
   async #current(request: QueuedRequest, log: Logger): Promise<StoredRecord | null> {
-    if (request.deliveryCount === 1 && request.queued) {
+    if (request.deliveryCount === 1 && request.queued && this.#o.trustFirstDelivery) {
       const record = newRecord(this.#o.api, request.id, new Date(request.queued.createdAt));
       return { record, revision: request.queued.revision };
     }

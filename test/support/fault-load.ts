@@ -4,7 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { loadProject } from "../../control-plane/config/index.ts";
+import { up, type Platform, type UpOptions } from "../../control-plane/platform/index.ts";
+import { silentLogger } from "../../control-plane/observability/index.ts";
 import { get, post, type Answer } from "./http.ts";
+import { FIXTURES } from "./platform.ts";
 
 /** Requests per case. */
 export const LOAD = 1000;
@@ -17,6 +22,18 @@ export interface Tally {
   lost: string[];
   /** The `error.type` of each failed request, by id. */
   errors: Map<string, string>;
+}
+
+/** The platform on a NATS the test started, serving the given fixture projects, keeping its files in `dataDir`. */
+export async function upOn(
+  natsUrl: string,
+  dataDir: string,
+  fixtures: string[],
+  options: Partial<UpOptions> = {},
+): Promise<Platform> {
+  process.env["GLIA_STATE_FILE"] ??= join(dataDir, "state.json");
+  const projects = await Promise.all(fixtures.map((f) => loadProject(resolve(FIXTURES, f))));
+  return up({ projects, logger: silentLogger(), port: 0, internalPort: 0, natsUrl, dataDir, ...options });
 }
 
 /** Runs `work` over `items`, `CONCURRENCY` at a time. */
