@@ -130,7 +130,9 @@ export class ApiWorker {
     try {
       for await (const request of stream) {
         if (this.#stopping) return void request.msg.nak();
-        const lease = await this.#o.pool.acquire();
+        // The request is held while it waits for a runtime (all busy, or restarting): keep it ours.
+        const waiting = setInterval(() => request.msg.working(), this.#heartbeatMs);
+        const lease = await this.#o.pool.acquire().finally(() => clearInterval(waiting));
         const released = new Promise<void>((resolve) => {
           const work = this.#run(request, { ...lease, release: () => (lease.release(), resolve()) });
           this.#track(work.finally(resolve));
@@ -142,6 +144,11 @@ export class ApiWorker {
     }
   }
 
+  /** How often a held request tells JetStream it is in progress: every half ack wait (at least 1 s). */
+  get #heartbeatMs(): number {
+    return Math.max(1_000, this.#o.queue.ackWaitMs / 2);
+  }
+
   #track(work: Promise<void>): void {
     this.#inFlight.add(work);
     void work.finally(() => this.#inFlight.delete(work));
@@ -149,7 +156,7 @@ export class ApiWorker {
 
   async #run(request: QueuedRequest, lease: RuntimeLease): Promise<void> {
     const log = this.#log.child({ requestId: request.id, attempt: request.deliveryCount });
-    const heartbeat = setInterval(() => request.msg.working(), Math.max(1_000, this.#o.queue.ackWaitMs / 2));
+    const heartbeat = setInterval(() => request.msg.working(), this.#heartbeatMs);
     const inFlight = this.#o.metrics.inFlight.labels(this.#o.api);
     inFlight.inc();
     this.#running.add(request);
