@@ -58,7 +58,7 @@ describe("glia deploy, get, logs and delete against a running platform", { timeo
       },
     );
     const table = await glia("get");
-    assert.match(table.stdout, /^versioned\s+live\s+1\s+0\s+\/versioned$/m);
+    assert.match(table.stdout, /^versioned\s+live\s+1\s+-\s+0\s+\/versioned$/m);
   });
 
   it("follows the API's output live, each line tagged with its request id", async () => {

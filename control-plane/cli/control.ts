@@ -71,6 +71,8 @@ interface ApiRow {
   name: string;
   status: string;
   replicas: number;
+  /** Each runtime's CUDA devices, for an API with compute.gpu. */
+  gpus?: string[][];
   queued: number | null;
   endpoint: string;
   url: string | null;
@@ -110,6 +112,7 @@ async function row(
     name: api.spec.name,
     status: state,
     replicas: api.spec.autoscaling.minReplicas,
+    ...(status?.gpus && state !== "updating" ? { gpus: status.gpus } : {}),
     queued: await queue.pending(api.spec.name).catch(() => null),
     endpoint: api.spec.endpoint,
     url: gatewayUrl ? `${gatewayUrl}${api.spec.endpoint}` : null,
@@ -119,10 +122,23 @@ async function row(
   };
 }
 
+/** Each runtime's devices, e.g. `0 | 1`; `-` for an API without GPUs, `none` when it asked but got none. */
+function gpuCell(gpus: string[][] | undefined): string {
+  if (!gpus) return "-";
+  return gpus.map((d) => (d.length ? d.join(",") : "none")).join(" | ");
+}
+
 function printTable(rows: ApiRow[]): void {
   const table = [
-    ["async api", "status", "replicas", "queued", "endpoint"],
-    ...rows.map((r) => [r.name, r.status, String(r.replicas), String(r.queued ?? "?"), r.url ?? r.endpoint]),
+    ["async api", "status", "replicas", "gpus", "queued", "endpoint"],
+    ...rows.map((r) => [
+      r.name,
+      r.status,
+      String(r.replicas),
+      gpuCell(r.gpus),
+      String(r.queued ?? "?"),
+      r.url ?? r.endpoint,
+    ]),
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((cells) => cells[i]!.length)));
   for (const cells of table)

@@ -46,6 +46,10 @@ program
   .option("--ack-wait-ms <ms>", "how long a delivery may go unacknowledged before it is redelivered")
   .option("--result-ttl-ms <ms>", "max age of queued requests and results")
   .option("--replicas <n>", "replicas of streams and stores on a clustered NATS")
+  .option(
+    "--gpus <lists>",
+    'CUDA devices of each runtime, e.g. "0,1;2,3" (default: the environment\'s CUDA_VISIBLE_DEVICES)',
+  )
   .option("--spec-file <file>", "the API's resolved spec as JSON (for a project folder without cortex.yaml)")
   .option("--chain-address <host:port>", "where handlers reach http://api-<name>:8888/ locally (default: DNS)")
   .option("--grace <seconds>", "on SIGTERM, how long running requests may take to finish", "30")

@@ -1,6 +1,12 @@
 import type { GliaError } from "../errors.ts";
 import { createLogger } from "../observability/index.ts";
-import { startWorkerService, type ParentMessage, type WorkerMessage, type WorkerService } from "../platform/index.ts";
+import {
+  parseGpus,
+  startWorkerService,
+  type ParentMessage,
+  type WorkerMessage,
+  type WorkerService,
+} from "../platform/index.ts";
 import { positiveNumber, wholeNumber } from "./flags.ts";
 
 export interface WorkerFlags {
@@ -14,6 +20,7 @@ export interface WorkerFlags {
   chainAddress?: string;
   specFile?: string;
   replicas?: string;
+  gpus?: string;
   grace: string;
   logLevel: string;
 }
@@ -42,6 +49,7 @@ export async function runWorker(flags: WorkerFlags): Promise<void> {
       chainAddress: flags.chainAddress,
       specFile: flags.specFile,
       replicas: flags.replicas === undefined ? undefined : wholeNumber("--replicas", flags.replicas),
+      gpus: flags.gpus === undefined ? undefined : parseGpus(flags.gpus),
     });
   } catch (err) {
     tell({ type: "failed", code: (err as GliaError).code ?? "WORKER_START_FAILED", message: (err as Error).message });

@@ -30,6 +30,8 @@ export interface ApiStatus {
   /** The bundle the running workers serve (the deployed one once live). */
   bundle: string | null;
   replicas: number;
+  /** The CUDA devices of each runtime, for an API with `compute.gpu` (where the platform hands them out). */
+  gpus?: string[][];
   /** Why the last deploy could not start, when state is `error`. */
   message?: string;
   updatedAt: string;

@@ -10,6 +10,8 @@ export { listen, type Listener } from "./http.ts";
 export { NatsStartError, PlatformConfigError, WorkerStartError } from "./errors.ts";
 export { startGatewayService, type GatewayService, type GatewayServiceOptions } from "./gateway-service.ts";
 export { startWorkerService, type WorkerService, type WorkerServiceOptions } from "./worker-service.ts";
+export { formatGpus, parseGpus } from "./worker-process.ts";
+export { detectGpus, GpuAllocator, type GpuAssignment } from "./gpus.ts";
 export { WorkerProcess, type ParentMessage, type WorkerMessage, type WorkerProcessOptions } from "./worker-process.ts";
 export { deployProject, type DeployAction, type DeployResult } from "./deploy.ts";
 export { bundleProject, unpackBundle, type Bundle } from "./bundle.ts";

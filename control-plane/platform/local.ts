@@ -8,6 +8,7 @@ import { type ApiKeys, createGatewayApp, createInternalApp, RouteTable } from ".
 import { gatewayOptions, listenInternal, openStores, urlFor } from "./gateway-service.ts";
 import type { WorkerProcess } from "./worker-process.ts";
 import { Reconciler } from "./reconciler.ts";
+import { detectGpus } from "./gpus.ts";
 import { deployProject } from "./deploy.ts";
 import { removeState, writeState } from "./state.ts";
 import { startNatsServer, type NatsServer } from "./nats-server.ts";
@@ -45,6 +46,8 @@ export interface UpOptions {
   apiKeys?: ApiKeys | null;
   /** Replicas of every stream, bucket and object store, for a clustered NATS. @default 1 */
   replicas?: number;
+  /** The GPUs (CUDA device ids) handed out to runtimes by `compute.gpu`. @default {@link detectGpus} */
+  gpus?: string[];
 }
 
 export interface ServedApi {
@@ -128,6 +131,7 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
     ackWaitMs: options.ackWaitMs,
     resultTtlMs: options.resultTtlMs,
     replicas,
+    gpus: options.gpus ?? (await detectGpus()),
     onProgress: options.onProgress,
   });
   await s.reconciler.start();

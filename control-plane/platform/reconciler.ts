@@ -7,6 +7,7 @@ import { ensureEnvironment } from "../runtime/index.ts";
 import { maxDeliveries } from "../worker/index.ts";
 import { unpackBundle } from "./bundle.ts";
 import { WorkerProcess } from "./worker-process.ts";
+import { GpuAllocator } from "./gpus.ts";
 
 export interface ReconcilerOptions {
   registry: ApiRegistry;
@@ -22,6 +23,8 @@ export interface ReconcilerOptions {
   resultTtlMs?: number;
   /** Replicas of the streams workers create, for a clustered NATS. @default 1 */
   replicas?: number;
+  /** The machine's GPUs, handed out by `compute.gpu`. @default none */
+  gpus?: string[];
   /** Grace period for the old worker when an API is updated or deleted. @default 30 s */
   graceMs?: number;
   onProgress?: (line: string) => void;
@@ -30,6 +33,8 @@ export interface ReconcilerOptions {
 interface Running {
   api: DeployedApi;
   worker: WorkerProcess;
+  /** The CUDA devices of each of its runtimes. */
+  gpus: string[][];
 }
 
 /**
@@ -43,11 +48,13 @@ export class Reconciler {
   readonly #log: Logger;
   readonly #running = new Map<string, Running>();
   readonly #chains = new Map<string, Promise<void>>();
+  readonly #gpus: GpuAllocator;
   #stopWatch: (() => void) | null = null;
   #stopping = false;
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
+    this.#gpus = new GpuAllocator(options.gpus ?? []);
     this.#log = options.logger.child({ module: "reconciler" });
   }
 
@@ -110,10 +117,16 @@ export class Reconciler {
     const { deployedAt } = api;
     await this.#setStatus(name, { state: "updating", deployedAt, bundle: current?.api.bundle ?? null, replicas });
     try {
-      const worker = await this.#startWorker(api);
-      this.#running.set(name, { api, worker });
+      const gpus = this.#assignGpus(api);
+      const worker = await this.#startWorker(api, gpus).catch((err: unknown) => {
+        if (current) this.#gpus.restore(name, current.gpus);
+        else this.#gpus.release(name);
+        throw err;
+      });
+      this.#running.set(name, { api, worker, gpus });
       this.#routesChanged();
-      await this.#setStatus(name, { state: "live", deployedAt, bundle: api.bundle, replicas });
+      const live = { state: "live" as const, deployedAt, bundle: api.bundle, replicas };
+      await this.#setStatus(name, api.spec.compute.gpu > 0 ? { ...live, gpus } : live);
       this.#log.info({ api: name, bundle: api.bundle }, current ? "API updated" : "API created");
       await current?.worker.stop(this.#o.graceMs ?? 30_000);
     } catch (err) {
@@ -129,7 +142,25 @@ export class Reconciler {
     }
   }
 
-  async #startWorker(api: DeployedApi): Promise<WorkerProcess> {
+  /** Each runtime's GPUs; an API that asks for none gets none, so it cannot use another's. */
+  #assignGpus(api: DeployedApi): string[][] {
+    const { name, compute, autoscaling } = api.spec;
+    const assigned = this.#gpus.assign(name, autoscaling.minReplicas, compute.gpu);
+    const say = (line: string): void => this.#o.onProgress?.(`[${name}] ${line}`);
+    if (assigned.missing) {
+      say(`compute.gpu is ${compute.gpu} but this machine lends no GPU: the runtimes run without one`);
+      this.#log.warn({ api: name, gpu: compute.gpu }, "no GPU on this machine; handlers see none and run on CPU");
+    } else if (assigned.shared) {
+      const devices = assigned.devices.map((d) => d.join(",")).join(" | ");
+      say(
+        `only ${this.#gpus.inventory.length} GPU(s) for ${autoscaling.minReplicas} runtime(s) × ${compute.gpu}: runtimes share them (${devices})`,
+      );
+      this.#log.warn({ api: name, devices: assigned.devices }, "too few free GPUs; runtimes share devices");
+    }
+    return assigned.devices;
+  }
+
+  async #startWorker(api: DeployedApi, gpus: string[][]): Promise<WorkerProcess> {
     const { spec } = api;
     const say = (line: string): void => this.#o.onProgress?.(`[${spec.name}] ${line}`);
     const projectDir = join(this.#o.dataDir, "bundles", api.bundle);
@@ -161,6 +192,7 @@ export class Reconciler {
       ackWaitMs: o.ackWaitMs,
       resultTtlMs: o.resultTtlMs,
       replicas: o.replicas,
+      gpus,
     });
     await worker.start();
     return worker;
@@ -168,6 +200,7 @@ export class Reconciler {
 
   async #remove(name: string, current: Running | undefined): Promise<void> {
     this.#running.delete(name);
+    this.#gpus.release(name);
     this.#routesChanged();
     await current?.worker.stop(this.#o.graceMs ?? 30_000);
     await this.#o.queue.purge(name).catch(() => {}); // queued requests are dropped; stored results stay

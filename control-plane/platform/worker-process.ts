@@ -83,6 +83,7 @@ export class WorkerProcess {
     if (o.chainAddress !== undefined) args.push("--chain-address", o.chainAddress);
     if (o.specFile !== undefined) args.push("--spec-file", o.specFile);
     if (o.replicas !== undefined) args.push("--replicas", String(o.replicas));
+    if (o.gpus !== undefined) args.push("--gpus", formatGpus(o.gpus));
     return args;
   }
 
@@ -119,4 +120,13 @@ export class WorkerProcess {
       }
     }
   }
+}
+
+/** `--gpus`: each replica's devices, replicas apart by ";" and devices by "," (`0,1;2,3`; `;` for two with none). */
+export function formatGpus(gpus: string[][]): string {
+  return gpus.map((d) => d.join(",")).join(";");
+}
+
+export function parseGpus(text: string): string[][] {
+  return text.split(";").map((part) => part.split(",").filter((id) => id.trim() !== ""));
 }

@@ -30,6 +30,8 @@ export interface WorkerServiceOptions {
   specFile?: string;
   /** Replicas of the streams and stores, for a clustered NATS. @default 1 */
   replicas?: number;
+  /** The CUDA devices of each runtime (one list per replica). @default the process's own environment */
+  gpus?: string[][];
 }
 
 export interface WorkerService {
@@ -61,6 +63,11 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     });
     const launch = await launchOf(spec, { ...options, projectDir });
     launch.onLine = (l) => publishLog(nc, { ...l, api: spec.name, time: new Date().toISOString() });
+    if (options.gpus && options.gpus.length !== spec.autoscaling.minReplicas)
+      throw new PlatformConfigError(
+        `--gpus lists ${options.gpus.length} runtime(s) but ${spec.name} runs ${spec.autoscaling.minReplicas}: give one list per runtime, apart by ";"`,
+      );
+    launch.devices = options.gpus;
     pool = new RuntimePool(launch, spec.autoscaling.minReplicas);
     await pool.start();
     const metrics = new WorkerMetrics();

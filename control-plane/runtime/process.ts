@@ -33,6 +33,11 @@ export interface RuntimeLaunch {
   /** How long `__init__` may take before start-up is given up. @default 10 minutes */
   startupTimeoutMs?: number;
   maxMessageBytes?: number;
+  /**
+   * The CUDA devices of each replica (`CUDA_VISIBLE_DEVICES`; an empty list hides every GPU).
+   * @default the worker's own environment, e.g. what Kubernetes gave its pod
+   */
+  devices?: string[][];
 }
 
 const DEFAULT_STARTUP_TIMEOUT_MS = 10 * 60_000;
@@ -119,6 +124,11 @@ export class RuntimeProcess {
     };
   }
 
+  #devicesEnv(): Record<string, string> {
+    const devices = this.#launch.devices?.[this.replica];
+    return devices ? { CUDA_VISIBLE_DEVICES: devices.join(",") } : {};
+  }
+
   #spawn(socket: string, specFile: string): ChildProcess {
     const { python, runtimeRoot, projectDir, env } = this.#launch;
     const args = ["-m", "glia_runtime", "--socket", socket, "--project", projectDir, "--spec", specFile];
@@ -127,6 +137,7 @@ export class RuntimeProcess {
       env: {
         ...process.env,
         ...env,
+        ...this.#devicesEnv(),
         PYTHONPATH: runtimeRoot,
         PYTHONUNBUFFERED: "1",
         GLIA_API: this.#launch.api,

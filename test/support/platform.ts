@@ -25,6 +25,8 @@ export interface TestPlatformOptions {
   apiKeys?: ApiKeys | null;
   /** Where the platform logs; by default nowhere (see testLogger). */
   logger?: Logger;
+  /** The GPUs the platform hands out. @default none */
+  gpus?: string[];
 }
 
 /** Logs go nowhere unless GLIA_TEST_LOG=debug|info is set, for reading a failing run. */
@@ -47,6 +49,7 @@ export async function startPlatform(fixtures: string[], options: TestPlatformOpt
       internalPort: 0,
       natsUrl: nats.url,
       dataDir,
+      gpus: [],
       ...options,
       logger: options.logger ?? testLogger(),
     });
