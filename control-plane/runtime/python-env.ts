@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,8 +42,10 @@ export interface PythonEnvironment {
 
 /**
  * Returns a virtualenv with the runtime's and the project's requirements installed, building it
- * on first use. Environments are cached by a hash of both requirement files and the base Python,
- * built in a temporary folder and renamed into place, so a failed build is never reused.
+ * on first use. Environments are cached by a hash of both requirement files and the base Python.
+ * One is built where it will be used (a venv's scripts name their interpreter by absolute path, so
+ * it cannot be moved), by one process at a time, and counts as built only once its ready mark is
+ * written, so a build that failed or was killed is started again.
  */
 export async function ensureEnvironment(request: EnvironmentRequest): Promise<PythonEnvironment> {
   const basePython = request.basePython ?? process.env["GLIA_PYTHON"] ?? "python3";
@@ -52,49 +55,83 @@ export async function ensureEnvironment(request: EnvironmentRequest): Promise<Py
   const dir = join(request.cacheDir ?? defaultCacheDir(), "venvs", key);
   const python = join(dir, "bin", "python");
   if (await exists(join(dir, READY_MARK))) return { python, dir, cached: true };
-  const progress = request.onProgress ?? (() => {});
-  const building = `${dir}.building-${process.pid}`;
-  await rm(building, { recursive: true, force: true });
   await mkdir(join(dir, ".."), { recursive: true });
+  const release = await lock(`${dir}.lock`, () => exists(join(dir, READY_MARK)));
   try {
-    progress(`creating a Python environment in ${dir}`);
-    await run(basePython, ["-m", "venv", building], progress);
-    const pip = [
-      join(building, "bin", "python"),
-      "-m",
-      "pip",
-      "install",
-      "--disable-pip-version-check",
-      "--progress-bar",
-      "off",
-    ];
-    progress("installing the runtime's requirements (grpcio, protobuf)");
-    await run(pip[0]!, [...pip.slice(1), "-r", RUNTIME_LOCK], progress);
-    if (script !== null) {
-      progress(`running ${request.shellFile}`);
-      const env = {
-        ...process.env,
-        VIRTUAL_ENV: building,
-        PATH: `${join(building, "bin")}:${process.env["PATH"] ?? ""}`,
-      };
-      await run("bash", ["-e", request.shellFile!], progress, { cwd: dirname(request.shellFile!), env });
-    }
-    if (projectReqs !== null) {
-      progress(`installing the project's requirements from ${request.requirementsFile}`);
-      await run(pip[0]!, [...pip.slice(1), "-r", request.requirementsFile], progress);
-    }
-    await writeFile(join(building, READY_MARK), `${new Date().toISOString()}\n`);
-    await rename(building, dir).catch(async (err: NodeJS.ErrnoException) => {
-      if (!(await exists(join(dir, READY_MARK)))) throw err;
-      await rm(building, { recursive: true, force: true }); // another process finished first
-    });
+    if (await exists(join(dir, READY_MARK))) return { python, dir, cached: true }; // built while we waited
+    await rm(dir, { recursive: true, force: true }); // what a failed or killed build left
+    await build(dir, basePython, request, projectReqs !== null, script !== null);
+    return { python, dir, cached: false };
   } catch (err) {
-    await rm(building, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
     throw err instanceof EnvironmentBuildError
       ? err
       : new EnvironmentBuildError(`could not build the Python environment: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await release();
   }
-  return { python, dir, cached: false };
+}
+
+async function build(
+  dir: string,
+  basePython: string,
+  request: EnvironmentRequest,
+  hasRequirements: boolean,
+  hasScript: boolean,
+): Promise<void> {
+  const progress = request.onProgress ?? (() => {});
+  progress(`creating a Python environment in ${dir}`);
+  await run(basePython, ["-m", "venv", dir], progress);
+  const pip = [
+    join(dir, "bin", "python"),
+    "-m",
+    "pip",
+    "install",
+    "--disable-pip-version-check",
+    "--progress-bar",
+    "off",
+  ];
+  progress("installing the runtime's requirements (grpcio, protobuf)");
+  await run(pip[0]!, [...pip.slice(1), "-r", RUNTIME_LOCK], progress);
+  if (hasScript) {
+    progress(`running ${request.shellFile}`);
+    const env = { ...process.env, VIRTUAL_ENV: dir, PATH: `${join(dir, "bin")}:${process.env["PATH"] ?? ""}` };
+    await run("bash", ["-e", request.shellFile!], progress, { cwd: dirname(request.shellFile!), env });
+  }
+  if (hasRequirements) {
+    progress(`installing the project's requirements from ${request.requirementsFile}`);
+    await run(pip[0]!, [...pip.slice(1), "-r", request.requirementsFile], progress);
+  }
+  await writeFile(join(dir, READY_MARK), `${new Date().toISOString()}\n`);
+}
+
+/**
+ * Takes the lock folder `path` (mkdir is atomic), waiting while a live process holds it or until
+ * `done()` says the work is finished; a lock whose process is gone is taken over.
+ */
+async function lock(path: string, done: () => Promise<boolean>): Promise<() => Promise<void>> {
+  for (;;) {
+    try {
+      await mkdir(path);
+      await writeFile(join(path, "pid"), String(process.pid));
+      return () => rm(path, { recursive: true, force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const holder = Number(await readFile(join(path, "pid"), "utf8").catch(() => "NaN"));
+    if (Number.isInteger(holder) && !isAlive(holder)) await rm(path, { recursive: true, force: true });
+    else if (await done()) return async () => {};
+    else await sleep(500);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 export function defaultCacheDir(): string {
