@@ -123,7 +123,14 @@ async function launchOf(spec: ResolvedApiSpec, options: WorkerServiceOptions): P
     python: options.python,
     runtimeRoot: RUNTIME_ROOT,
     projectDir: options.projectDir,
-    handler: { path: handler.path, config: handler.config, pythonPath: handler.pythonPath, logLevel: handler.logLevel },
+    handler: {
+      type: handler.type,
+      path: handler.path,
+      config: handler.config,
+      pythonPath: handler.pythonPath,
+      logLevel: handler.logLevel,
+      models: handler.models,
+    },
     env: {
       ...(await handlerEnvironment(options.projectDir, handler.env)),
       ...(options.chainAddress ? { GLIA_CHAIN_ADDRESS: options.chainAddress } : {}),

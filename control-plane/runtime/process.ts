@@ -24,7 +24,16 @@ export interface RuntimeLaunch {
   runtimeRoot: string;
   /** The project folder, the handler's working directory. */
   projectDir: string;
-  handler: { path: string; config: Record<string, unknown>; pythonPath: string | null; logLevel: string };
+  handler: {
+    /** `python`, or `tensorflow` (the runtime then loads `models` and passes `tensorflow_client`). */
+    type: "python" | "tensorflow";
+    path: string;
+    config: Record<string, unknown>;
+    pythonPath: string | null;
+    logLevel: string;
+    /** `handler.models` as written in `cortex.yaml` (tensorflow type only); the runtime checks it. */
+    models: unknown;
+  };
   /** Variables added to the runtime's environment (`handler.env`, then `.env`). */
   env: Record<string, string>;
   logger: Logger;
@@ -115,10 +124,12 @@ export class RuntimeProcess {
     return {
       api: this.#launch.api,
       handler: {
+        type: handler.type,
         path: handler.path,
         config: handler.config,
         python_path: handler.pythonPath,
         log_level: handler.logLevel,
+        models: handler.models ?? null,
       },
       max_message_bytes: this.#launch.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     };

@@ -3,6 +3,10 @@
 Two families: :class:`SpecError` and :class:`HandlerLoadError` stop the runtime before it serves
 (exit codes 2 and 3); :class:`PayloadDecodeError` and :class:`InvalidResultError` belong to one
 request and travel back to the worker as a ``HandlerFailure``, like the handler's own exceptions.
+:class:`ModelInputError` and :class:`UnknownModelError` are raised by ``tensorflow_client.predict``
+into the handler's own code, so they end the request ``failed`` like its exceptions and are not
+:class:`GliaRuntimeError` (whose tracebacks are dropped): the logged traceback shows the handler's
+call.
 """
 
 from __future__ import annotations
@@ -36,6 +40,14 @@ class PayloadDecodeError(GliaRuntimeError):
 
 class InvalidResultError(GliaRuntimeError):
     """``handle_async`` returned something that is not a JSON-serialisable dict."""
+
+
+class ModelInputError(ValueError):
+    """``tensorflow_client.predict`` got an input that does not fit the model's signature."""
+
+
+class UnknownModelError(LookupError):
+    """``tensorflow_client.predict`` was asked for no model, or one that is not loaded."""
 
 
 @dataclass(frozen=True)

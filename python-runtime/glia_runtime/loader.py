@@ -1,5 +1,8 @@
 """Loading the user's handler: stage the project, import the file, find, check and build Handler.
 
+For ``handler.type: tensorflow`` the SavedModels of ``handler.models`` are loaded after the
+signatures are checked and before ``__init__`` runs, which gets them as ``tensorflow_client``.
+
 Every failure raises :class:`~glia_runtime.errors.HandlerLoadError` with a message that names the
 file, and the original exception as its ``__cause__``.
 """
@@ -19,6 +22,7 @@ from glia_runtime.errors import HandlerLoadError
 from glia_runtime.metrics import MetricsClient
 from glia_runtime.signature import HandlerSignature, check_handler_class, select_args
 from glia_runtime.spec import HandlerSpec
+from glia_runtime.tensorflow_client import TensorFlowClient, load_tensorflow_client
 
 HANDLER_CLASS_NAME = "Handler"
 
@@ -58,10 +62,34 @@ def load_handler(project: Path, spec: HandlerSpec, metrics_client: MetricsClient
     root = stage_project(project, spec.python_path)
     module = import_handler_module(root, spec.path)
     cls = find_handler_class(module, spec.path)
-    signature = check_handler_class(cls, spec.path)
-    init_args = {"config": copy.deepcopy(spec.config), "metrics_client": metrics_client}
+    signature = check_handler_class(cls, spec.path, spec.type)
+    init_args: dict[str, object] = {
+        "config": copy.deepcopy(spec.config),
+        "metrics_client": metrics_client,
+    }
+    if spec.type == "tensorflow":
+        init_args["tensorflow_client"] = tensorflow_client(root, spec)
     instance = construct_handler(cls, select_args(signature.init_args, init_args), spec.path)
     return LoadedHandler(instance, signature, spec.path, time.perf_counter() - started)
+
+
+def tensorflow_client(root: Path, spec: HandlerSpec) -> TensorFlowClient:
+    """Load the SavedModels of a tensorflow handler.
+
+    Args:
+        root: The project root.
+        spec: The handler section (``type`` tensorflow).
+
+    Returns:
+        The client passed as ``tensorflow_client``.
+
+    Raises:
+        HandlerLoadError: ``models`` is missing, TensorFlow is not installed, or a model cannot
+            be loaded.
+    """
+    if spec.models is None:  # resolve_spec refuses this; kept for callers building specs
+        raise HandlerLoadError("handler.models must be defined for handler.type tensorflow")
+    return load_tensorflow_client(root, spec.models)
 
 
 def stage_project(project: Path, python_path: str | None) -> Path:

@@ -1,7 +1,10 @@
 """Checks of a Handler class's method signatures, by parameter name (as Cortex does).
 
-- ``__init__(self, config?, metrics_client?)``: each argument is passed only when declared; a
-  Handler without an ``__init__`` of its own is constructed with no arguments.
+- ``handler.type: python``: ``__init__(self, config?, metrics_client?)``: each argument is passed
+  only when declared; a Handler without an ``__init__`` of its own is constructed with no arguments.
+- ``handler.type: tensorflow``: ``__init__(self, tensorflow_client, config?, metrics_client?)``:
+  ``tensorflow_client`` is required (it is the only way to reach the models); ``config`` is
+  passed when declared, as for the python type (Cortex required it; glia does not, on purpose).
 - ``handle_async(self, payload?, request_id?)``: required; each argument is passed only when
   declared. It may be ``async def``.
 
@@ -20,9 +23,13 @@ from typing import Any
 from glia_runtime.errors import HandlerLoadError
 
 INIT_ARGS: tuple[str, ...] = ("config", "metrics_client")
+TENSORFLOW_INIT_ARGS: tuple[str, ...] = ("tensorflow_client", "config", "metrics_client")
 HANDLE_ARGS: tuple[str, ...] = ("payload", "request_id")
 
 _Param = inspect.Parameter
+_TYPE_HINTS = {
+    "tensorflow_client": " (tensorflow_client is passed when handler.type is tensorflow)"
+}
 
 
 @dataclass(frozen=True)
@@ -40,12 +47,13 @@ class HandlerSignature:
     handle_is_async: bool
 
 
-def check_handler_class(cls: type, source: str) -> HandlerSignature:
+def check_handler_class(cls: type, source: str, handler_type: str = "python") -> HandlerSignature:
     """Check a Handler class's ``__init__`` and ``handle_async`` signatures.
 
     Args:
         cls: The user's Handler class.
         source: The handler file, relative to the project, for the error message.
+        handler_type: ``python`` or ``tensorflow`` (which ``__init__`` arguments exist).
 
     Returns:
         The resolved :class:`HandlerSignature`.
@@ -54,7 +62,10 @@ def check_handler_class(cls: type, source: str) -> HandlerSignature:
         HandlerLoadError: One or more problems, all named in the message.
     """
     problems: list[str] = []
-    init_args = _init_args(cls, problems)
+    if handler_type == "tensorflow":
+        init_args = _tensorflow_init_args(cls, problems)
+    else:
+        init_args = _init_args(cls, problems)
     handle_args, is_async = _handle_args(cls, problems)
     if problems:
         raise HandlerLoadError(
@@ -68,6 +79,20 @@ def _init_args(cls: type, problems: list[str]) -> frozenset[str]:
         return frozenset()
     func, takes_self = _lookup(cls, "__init__")
     return method_args("__init__", func, takes_self, INIT_ARGS, problems)
+
+
+def _tensorflow_init_args(cls: type, problems: list[str]) -> frozenset[str]:
+    func, takes_self = _lookup(cls, "__init__")
+    if cls.__init__ is object.__init__ or func is None:
+        args: frozenset[str] = frozenset()
+    else:
+        args = method_args("__init__", func, takes_self, TENSORFLOW_INIT_ARGS, problems)
+    if "tensorflow_client" not in args:
+        problems.append(
+            "Handler.__init__ must take `tensorflow_client` for handler.type tensorflow: "
+            "`def __init__(self, tensorflow_client, config)`"
+        )
+    return args
 
 
 def _handle_args(cls: type, problems: list[str]) -> tuple[frozenset[str], bool]:
@@ -143,8 +168,10 @@ def _param_args(
     if param.kind is _Param.VAR_KEYWORD:
         return allowed
     if param.name not in allowed:
+        hint = _TYPE_HINTS.get(param.name, "")
         problems.append(
-            f"Handler.{method} has a parameter named `{param.name}`; allowed: {', '.join(allowed)}"
+            f"Handler.{method} has a parameter named `{param.name}`; allowed: "
+            f"{', '.join(allowed)}{hint}"
         )
         return ()
     if param.kind is _Param.POSITIONAL_ONLY:

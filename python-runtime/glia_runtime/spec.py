@@ -3,16 +3,22 @@
 Shape (written by the worker)::
 
     {"api": "iris",
-     "handler": {"path": "handler.py", "config": {...} | null, "python_path": "src/" | null,
-                 "log_level": "debug" | "info" | "warning" | "error" | null},
+     "handler": {"type": "python" | "tensorflow" | null, "path": "handler.py",
+                 "config": {...} | null, "python_path": "src/" | null,
+                 "log_level": "debug" | "info" | "warning" | "error" | null,
+                 "models": null | {"path": "..."} | {"paths": [{"name", "path",
+                           "signature_key"?}, ...]} | {"dir": "..."}   (+ "signature_key"?)},
      "max_message_bytes": 67108864}
 
+``models`` is the ``handler.models`` map of cortex.yaml as written: required for the
+``tensorflow`` type, refused for ``python``, exactly one of ``path``, ``paths`` and ``dir``.
 Unknown keys are ignored, so the worker can add fields before the runtime reads them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +29,41 @@ from glia_runtime.log import LOG_LEVELS
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 # gRPC channel options are C ints.
 MAX_MESSAGE_BYTES_LIMIT = 2**31 - 1
+HANDLER_TYPES = ("python", "tensorflow")
+MODEL_SOURCES = ("path", "paths", "dir")
+_MODEL_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
+
+
+@dataclass(frozen=True)
+class ModelPath:
+    """One entry of ``handler.models.paths``.
+
+    Attributes:
+        name: The name ``tensorflow_client.predict(..., model_name=...)`` picks it by.
+        path: The SavedModel folder, relative to the project root.
+        signature_key: The signature to serve, or None for the models-wide default.
+    """
+
+    name: str
+    path: str
+    signature_key: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelsSpec:
+    """The ``handler.models`` section, resolved: exactly one of ``path``, ``paths``, ``dir`` is set.
+
+    Attributes:
+        path: One SavedModel folder.
+        paths: Several named SavedModel folders.
+        dir: A folder whose sub-folders are SavedModels, each named after its sub-folder.
+        signature_key: The signature served when an entry names none (None: ``serving_default``).
+    """
+
+    path: str | None = None
+    paths: tuple[ModelPath, ...] = ()
+    dir: str | None = None
+    signature_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -34,12 +75,16 @@ class HandlerSpec:
         config: The ``config`` passed to ``Handler.__init__`` ({} when absent or null).
         python_path: A folder (relative to the project) to put on ``sys.path``, or None.
         log_level: One of ``debug``, ``info``, ``warning``, ``error``.
+        type: ``python`` or ``tensorflow`` (which ``__init__`` arguments exist).
+        models: The SavedModels to load (``tensorflow`` type only; None for ``python``).
     """
 
     path: str
     config: dict[str, Any]
     python_path: str | None
     log_level: str
+    type: str = "python"
+    models: ModelsSpec | None = None
 
 
 @dataclass(frozen=True)
@@ -93,11 +138,14 @@ def resolve_spec(raw: object, source: str) -> RuntimeSpec:
     top = _object(raw, "the spec", problems)
     handler = _object(top.get("handler"), "handler", problems)
     api = _string(top.get("api"), "api", problems, required=True)
+    handler_type = _handler_type(handler.get("type"), problems)
     resolved = HandlerSpec(
         path=_string(handler.get("path"), "handler.path", problems, required=True) or "",
         config=_config(handler.get("config"), problems),
         python_path=_string(handler.get("python_path"), "handler.python_path", problems),
         log_level=_log_level(handler.get("log_level"), problems),
+        type=handler_type,
+        models=resolve_models(handler.get("models"), handler_type, problems),
     )
     max_bytes = _max_message_bytes(top.get("max_message_bytes"), problems)
     if problems:
@@ -132,6 +180,101 @@ def _log_level(value: object, problems: list[str]) -> str:
         return value.lower()
     problems.append(f"handler.log_level must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
     return "info"
+
+
+def _handler_type(value: object, problems: list[str]) -> str:
+    if value is None:
+        return "python"
+    if isinstance(value, str) and value in HANDLER_TYPES:
+        return value
+    problems.append(f"handler.type must be one of {', '.join(HANDLER_TYPES)}, got {value!r}")
+    return "python"
+
+
+def resolve_models(value: object, handler_type: str, problems: list[str]) -> ModelsSpec | None:
+    """Check ``handler.models`` against the handler type.
+
+    Args:
+        value: The ``models`` value of the spec (a JSON object, or null).
+        handler_type: The resolved ``handler.type``.
+        problems: Where problems are appended, each naming its field.
+
+    Returns:
+        The resolved models for the ``tensorflow`` type; None for ``python`` or when invalid.
+    """
+    if handler_type != "tensorflow":
+        if value is not None:
+            problems.append(
+                f"handler.models is only supported for handler.type tensorflow, not {handler_type}"
+            )
+        return None
+    if value is None:
+        problems.append("handler.models must be defined for handler.type tensorflow")
+        return None
+    if not isinstance(value, dict):
+        problems.append(f"handler.models must be a JSON object, got {_json_type(value)}")
+        return None
+    raw: dict[str, Any] = value
+    given = [key for key in MODEL_SOURCES if raw.get(key) not in (None, [])]
+    if len(given) != 1:
+        problems.append(
+            "handler.models must have exactly one of path, paths, dir, got "
+            + (", ".join(given) if given else "none")
+        )
+        return None
+    return ModelsSpec(
+        path=_location(raw.get("path"), "handler.models.path", problems),
+        paths=_model_paths(raw.get("paths"), problems),
+        dir=_location(raw.get("dir"), "handler.models.dir", problems),
+        signature_key=_string(raw.get("signature_key"), "handler.models.signature_key", problems),
+    )
+
+
+def _location(value: object, where: str, problems: list[str], required: bool = False) -> str | None:
+    path = _string(value, where, problems, required)
+    if path is not None and "://" in path:
+        problems.append(
+            f"{where} {path!r} is a URL; models are loaded from the project's files, so put the "
+            "SavedModel in the project and give its path relative to the project"
+        )
+        return None
+    return path
+
+
+def _model_paths(value: object, problems: list[str]) -> tuple[ModelPath, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        problems.append(f"handler.models.paths must be a JSON array, got {_json_type(value)}")
+        return ()
+    resolved: list[ModelPath] = []
+    for index, item in enumerate(value):
+        entry = _model_path(item, f"handler.models.paths[{index}]", problems)
+        if entry is None:
+            continue
+        if any(seen.name == entry.name for seen in resolved):
+            problems.append(
+                f"handler.models.paths[{index}].name: more than one model is named {entry.name!r}"
+            )
+        resolved.append(entry)
+    return tuple(resolved)
+
+
+def _model_path(item: object, where: str, problems: list[str]) -> ModelPath | None:
+    if not isinstance(item, dict):
+        problems.append(f"{where} must be a JSON object, got {_json_type(item)}")
+        return None
+    raw: dict[str, Any] = item
+    name = _string(raw.get("name"), f"{where}.name", problems, required=True)
+    path = _location(raw.get("path"), f"{where}.path", problems, required=True)
+    key = _string(raw.get("signature_key"), f"{where}.signature_key", problems)
+    if name is not None and not _MODEL_NAME.match(name):
+        problems.append(
+            f"{where}.name must contain only letters, digits, '-' and '_', got {name!r}"
+        )
+    if name is None or path is None:
+        return None
+    return ModelPath(name=name, path=path, signature_key=key)
 
 
 def _max_message_bytes(value: object, problems: list[str]) -> int:

@@ -8,11 +8,14 @@ from glia_runtime.errors import (
     GliaRuntimeError,
     HandlerLoadError,
     InvalidResultError,
+    ModelInputError,
     PayloadDecodeError,
     SpecError,
+    UnknownModelError,
     describe_exception,
     format_user_traceback,
 )
+from glia_runtime.invoke import failure_from
 from glia_runtime.loader import import_handler_module, stage_project
 
 
@@ -52,3 +55,19 @@ def test_traceback_of_runtime_only_frames_is_kept_whole() -> None:
         text = format_user_traceback(exc)
     assert "glia_runtime" in text and "payload.py" in text
     assert str(Path("glia_runtime") / "payload.py") in text
+
+
+def test_model_errors_are_the_handlers_failures_and_keep_its_traceback() -> None:
+    assert issubclass(ModelInputError, ValueError)
+    assert issubclass(UnknownModelError, LookupError)
+
+    def handle_async() -> None:
+        raise ModelInputError("input 'x' has shape [1, 3]")
+
+    try:
+        handle_async()
+    except ModelInputError as exc:
+        failure = failure_from(exc)
+    assert not issubclass(ModelInputError, GliaRuntimeError)
+    assert (failure.type, failure.message) == ("ModelInputError", "input 'x' has shape [1, 3]")
+    assert "in handle_async" in failure.traceback

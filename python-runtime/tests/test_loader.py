@@ -16,7 +16,7 @@ from glia_runtime.loader import (
     stage_project,
 )
 from glia_runtime.metrics import MetricsClient
-from glia_runtime.spec import HandlerSpec
+from glia_runtime.spec import HandlerSpec, ModelsSpec
 
 
 def handler_spec(
@@ -269,3 +269,63 @@ def test_handler_sees_the_environment_it_was_given(
     )
     assert load_handler(project, handler_spec(), MetricsClient()).instance.model == "tiny"
     assert os.getcwd() == str(project.resolve())
+
+
+TF_HANDLER = """
+class Handler:
+    def __init__(self, tensorflow_client, config):
+        self.client, self.config = tensorflow_client, config
+
+    def handle_async(self, payload):
+        return self.client.predict(payload)
+"""
+
+
+def tf_handler_spec(models: ModelsSpec) -> HandlerSpec:
+    return HandlerSpec("handler.py", {"k": 1}, None, "info", type="tensorflow", models=models)
+
+
+def test_tensorflow_signature_is_checked_before_models_are_loaded(
+    write_project: WriteProject,
+) -> None:
+    project = write_project(
+        """
+        class Handler:
+            def __init__(self, config):
+                pass
+
+            def handle_async(self, payload):
+                pass
+        """
+    )
+    error = load_error(project, tf_handler_spec(ModelsSpec(path="missing")))
+    assert "must take `tensorflow_client` for handler.type tensorflow" in str(error)
+
+
+def test_tensorflow_handler_with_a_missing_model_names_the_field(
+    write_project: WriteProject,
+) -> None:
+    project = write_project(TF_HANDLER)
+    error = load_error(project, tf_handler_spec(ModelsSpec(dir="models")))
+    assert str(error).startswith("handler.models.dir: the folder 'models' does not exist")
+
+
+def test_tensorflow_handler_gets_the_client_of_its_models(write_project: WriteProject) -> None:
+    tf = pytest.importorskip(
+        "tensorflow", reason="tensorflow is not installed in this venv; tensorflow-keras covers it"
+    )
+    project = write_project(TF_HANDLER)
+
+    class Double(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+        def serve(self, x):
+            return {"y": x * 2}
+
+    module = Double()
+    tf.saved_model.save(
+        module, str(project / "double"), signatures={"serving_default": module.serve}
+    )
+    loaded = load_handler(project, tf_handler_spec(ModelsSpec(path="double")), MetricsClient())
+    assert loaded.signature.init_args == frozenset({"tensorflow_client", "config"})
+    assert loaded.instance.config == {"k": 1}
+    assert loaded.instance.client.predict([1, 2.5]) == {"y": [2.0, 5.0]}

@@ -197,3 +197,93 @@ def test_select_args_keeps_only_declared_names() -> None:
     available = {"payload": b"x", "request_id": "r1"}
     assert select_args(frozenset({"request_id"}), available) == {"request_id": "r1"}
     assert select_args(frozenset(), available) == {}
+
+
+def check_tf(cls: type) -> HandlerSignature:
+    return check_handler_class(cls, "handler.py", "tensorflow")
+
+
+def tf_problems_of(cls: type) -> str:
+    with pytest.raises(HandlerLoadError) as caught:
+        check_tf(cls)
+    return str(caught.value)
+
+
+def test_tensorflow_type_passes_tensorflow_client_config_and_metrics_client() -> None:
+    class Handler:
+        def __init__(self, tensorflow_client, config, metrics_client):
+            pass
+
+        def handle_async(self, payload):
+            pass
+
+    assert check_tf(Handler).init_args == frozenset(
+        {"tensorflow_client", "config", "metrics_client"}
+    )
+
+
+def test_tensorflow_type_config_is_optional_as_for_the_python_type() -> None:
+    class Handler:
+        def __init__(self, tensorflow_client):
+            pass
+
+        def handle_async(self, payload):
+            pass
+
+    assert check_tf(Handler).init_args == frozenset({"tensorflow_client"})
+
+
+def test_tensorflow_type_kwargs_receive_the_client() -> None:
+    class Handler:
+        def __init__(self, **kwargs):
+            pass
+
+        def handle_async(self, payload):
+            pass
+
+    assert "tensorflow_client" in check_tf(Handler).init_args
+
+
+@pytest.mark.parametrize("with_init", [True, False])
+def test_tensorflow_type_requires_tensorflow_client(with_init: bool) -> None:
+    class Handler:
+        if with_init:
+
+            def __init__(self, config):
+                pass
+
+        def handle_async(self, payload):
+            pass
+
+    message = tf_problems_of(Handler)
+    assert "Handler.__init__ must take `tensorflow_client` for handler.type tensorflow" in message
+    assert "def __init__(self, tensorflow_client, config)" in message
+
+
+def test_tensorflow_type_reports_every_problem() -> None:
+    class Handler:
+        def __init__(self, tensorflow_client, model):
+            pass
+
+        def handle_async(self, body):
+            pass
+
+    message = tf_problems_of(Handler)
+    assert (
+        "Handler.__init__ has a parameter named `model`; allowed: tensorflow_client, config, "
+        "metrics_client" in message
+    )
+    assert "Handler.handle_async has a parameter named `body`" in message
+
+
+def test_python_type_refuses_tensorflow_client_with_a_hint() -> None:
+    class Handler:
+        def __init__(self, tensorflow_client, config):
+            pass
+
+        def handle_async(self, payload):
+            pass
+
+    message = problems_of(Handler)
+    assert "Handler.__init__ has a parameter named `tensorflow_client`; allowed: config" in message
+    assert "tensorflow_client is passed when handler.type is tensorflow" in message
