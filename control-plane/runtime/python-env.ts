@@ -14,7 +14,7 @@ export const RUNTIME_ROOT = fileURLToPath(new URL("../../python-runtime", import
 const RUNTIME_LOCK = join(RUNTIME_ROOT, "requirements.lock");
 const READY_MARK = ".glia-ready";
 /** Bump when the layout of a cached environment changes, so old ones are not reused. */
-const FORMAT = "glia-env-1";
+const FORMAT = "glia-env-2";
 
 export interface EnvironmentRequest {
   /** Absolute path of the project's pip requirements file; it may not exist. */
