@@ -4,6 +4,8 @@ import { runUp } from "./up.ts";
 import { runWorker } from "./worker.ts";
 import { runGateway } from "./gateway.ts";
 import { runDelete, runDeploy, runGet, runLogs, runRequeue } from "./control.ts";
+import { runBuild } from "./build.ts";
+import { CPU_BASE_IMAGE, GPU_BASE_IMAGE } from "../platform/index.ts";
 import { say, UsageError } from "./flags.ts";
 
 const program = new Command()
@@ -131,6 +133,17 @@ program
   .addOption(natsOption())
   .addOption(outputOption())
   .action(runRequeue);
+
+program
+  .command("build")
+  .description("write a Dockerfile that puts a project on glia's image, and build it with Docker when there is one")
+  .argument("[project]", "the project folder or its cortex.yaml", ".")
+  .option("-t, --tag <name>", "the image's name (default: glia-<project folder>)")
+  .option("-o, --output <file>", "where to write the Dockerfile (default: <project>/.glia/Dockerfile)")
+  .option("--base <image>", `base image (default: ${CPU_BASE_IMAGE}, or ${GPU_BASE_IMAGE} when an API asks for a GPU)`)
+  .option("--no-build", "write the Dockerfile and print the docker build command without running it")
+  .option("--prepare", "inside an image (the Dockerfile runs it): build the project's Python environments now")
+  .action(runBuild);
 
 try {
   await program.parseAsync(process.argv);

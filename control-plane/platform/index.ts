@@ -19,3 +19,17 @@ export { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 export { readState, stateFile, type PlatformState } from "./state.ts";
 export { requeue, NotDeadLetteredError } from "./requeue.ts";
 export { connectNats, redactUrl } from "./nats-connect.ts";
+export {
+  chooseBase,
+  CPU_BASE_IMAGE,
+  GPU_BASE_IMAGE,
+  IMAGE_PORT,
+  IMAGE_PROJECT_DIR,
+  IMAGE_USER,
+  prepareEnvironments,
+  renderDockerignore,
+  renderProjectDockerfile,
+  type BaseChoice,
+  type PreparedEnvironment,
+  type PrepareOptions,
+} from "./image.ts";
