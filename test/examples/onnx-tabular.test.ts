@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { RUNTIME_ROOT } from "../../control-plane/runtime/index.ts";
-import { serveExample, type ServedExample } from "../support/example.ts";
+import { serveExample, type ServedExample, IN_PROCESS_HANDLER } from "../support/example.ts";
 import { get, post } from "../support/http.ts";
 
 /** Rows of the breast-cancer data set, and what model.onnx answers for them with onnxruntime called directly. */
@@ -21,17 +21,8 @@ print(json.dumps({
 `;
 
 /** The handler built with `device: cuda` where onnxruntime has no CUDA provider: its providers and log lines. */
-const CUDA_ASKED = `
-import json, logging, sys
-sys.path.insert(0, json.load(sys.stdin)["runtime"])
+const CUDA_ASKED = `${IN_PROCESS_HANDLER}
 import onnxruntime
-from cortex_internal.lib.log import logger
-messages = []
-class Keep(logging.Handler):
-    def emit(self, record):
-        messages.append(record.getMessage())
-logger.addHandler(Keep())
-from handler import Handler
 handler = Handler({"model_path": "model.onnx", "device": "cuda"})
 print(json.dumps({
     "available": onnxruntime.get_available_providers(),

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { RUNTIME_ROOT } from "../../control-plane/runtime/index.ts";
-import { serveExample, type ServedExample } from "../support/example.ts";
+import { serveExample, type ServedExample, IN_PROCESS_HANDLER } from "../support/example.ts";
 import { get, post, type Answer } from "../support/http.ts";
 
 const APIS = ["shapes-torchscript", "shapes-state-dict"] as const;
@@ -74,17 +74,8 @@ print(json.dumps({
 `;
 
 /** The handler built with \`device: cuda\`, in process: the device it picked and what it logged. */
-const CUDA_ASKED = `
-import json, logging, sys
-sys.path.insert(0, json.load(sys.stdin)["runtime"])
+const CUDA_ASKED = `${IN_PROCESS_HANDLER}
 import torch
-from cortex_internal.lib.log import logger
-messages = []
-class Keep(logging.Handler):
-    def emit(self, record):
-        messages.append(record.getMessage())
-logger.addHandler(Keep())
-from handler import Handler
 handler = Handler({"model_path": "model.pt", "model_format": "state_dict", "device": "cuda"})
 print(json.dumps({"available": torch.cuda.is_available(), "device": handler.device, "messages": messages}))
 `;

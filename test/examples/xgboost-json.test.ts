@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { RUNTIME_ROOT } from "../../control-plane/runtime/index.ts";
-import { serveExample, type ServedExample } from "../support/example.ts";
+import { serveExample, type ServedExample, IN_PROCESS_HANDLER } from "../support/example.ts";
 import { get, post } from "../support/http.ts";
 
 /** Rows of the diabetes data set keyed by feature name, and what model.json predicts for them with xgboost called directly. */
@@ -20,17 +20,8 @@ print(json.dumps({
 `;
 
 /** The handler built with `device: cuda` where XGBoost has no CUDA: the device it chose and its log lines. */
-const CUDA_ASKED = `
-import json, logging, sys
-sys.path.insert(0, json.load(sys.stdin)["runtime"])
+const CUDA_ASKED = `${IN_PROCESS_HANDLER}
 import xgboost
-from cortex_internal.lib.log import logger
-messages = []
-class Keep(logging.Handler):
-    def emit(self, record):
-        messages.append(record.getMessage())
-logger.addHandler(Keep())
-from handler import Handler
 handler = Handler({"model_path": "model.json", "device": "cuda"})
 print(json.dumps({
     "cuda_build": bool(xgboost.build_info().get("USE_CUDA")),

@@ -14,6 +14,23 @@ import { startPlatform, type TestPlatform, type TestPlatformOptions } from "./pl
 
 export const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
 
+/**
+ * Python lines that make the example's `Handler` importable in process, with the messages it logs
+ * through `cortex_internal.lib.log` kept in `messages`: for tests of what a handler does at
+ * `__init__` (e.g. fall back to the CPU). Run with `{ runtime: RUNTIME_ROOT }` as input.
+ */
+export const IN_PROCESS_HANDLER = `
+import json, logging, sys
+sys.path.insert(0, json.load(sys.stdin)["runtime"])
+from cortex_internal.lib.log import logger
+messages = []
+class Keep(logging.Handler):
+    def emit(self, record):
+        messages.append(record.getMessage())
+logger.addHandler(Keep())
+from handler import Handler
+`;
+
 export interface ServedExample extends AsyncDisposable {
   stack: TestPlatform;
   /** The copy of the example that is served. */
