@@ -41,6 +41,8 @@ describe("payloads and results larger than a NATS message", { timeout: 180_000 }
     assert.equal(result.blob.length, 12 * 1024 * 1024);
     assert.equal(createHash("sha256").update(result.blob).digest("hex"), result.sha256, "the result arrives intact");
     assert.deepEqual((await get(`${url}/${id}`)).body, done.body, "a plain GET answers the same");
+    assert.deepEqual(Object.keys(done.body), ["id", "status", "result", "timestamp"]);
+    assert.equal(done.headers.get("content-type"), "application/json");
 
     const stored = await (await ResultStore.open(stack.platform.nc)).get("large", id);
     assert.equal(stored?.record.resultStored, true);

@@ -161,17 +161,15 @@ export class ResultStore {
   }
 
   /**
-   * The record with its result read back from the object store when it was too large to be
-   * inline; a result gone from there (it expired) is left out.
+   * The JSON of a result too large for its record (`resultStored`), as stored; null for a record
+   * that holds its result inline, or when the stored one is gone (it expired).
    */
-  async withResult(record: RequestRecord): Promise<RequestRecord> {
-    if (!record.resultStored) return record;
+  async largeResult(record: RequestRecord): Promise<Uint8Array | null> {
+    if (!record.resultStored) return null;
     const key = recordKey(record.api, record.id);
-    const bytes = await this.#large.getBlob(key).catch((err: unknown) => {
+    return this.#large.getBlob(key).catch((err: unknown) => {
       throw wrap(key, err);
     });
-    if (!bytes) return record;
-    return { ...record, result: JSON.parse(Buffer.from(bytes).toString("utf8")) as RequestRecord["result"] };
   }
 
   async #putLarge(key: string, result: NonNullable<RequestRecord["result"]>): Promise<void> {
