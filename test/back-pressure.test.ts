@@ -30,7 +30,12 @@ describe("a full queue", { timeout: 120_000 }, () => {
     assert.equal(first.status, 200, "GET answers while the queue is full");
     const store = await ResultStore.open(stack.platform.nc);
     const records = await Promise.all((await store.keys("limited")).map((id) => store.get("limited", id)));
-    assert.equal(records.filter((r) => r !== null).length, accepted.length, "no record was left for a refused request");
+    const left = records.filter((r) => r !== null).map((r) => r.record);
+    assert.equal(
+      left.length,
+      accepted.length,
+      `no record was left for a refused request: accepted ${JSON.stringify(accepted)}, records ${JSON.stringify(left)}`,
+    );
     for (const id of accepted) assert.equal((await waitFor(url, id, isFinal, 30_000)).body["status"], "completed");
     const later = await submit(url, "{}", "application/json");
     assert.equal((await waitFor(url, later, isFinal)).body["status"], "completed", "accepts again once there is room");

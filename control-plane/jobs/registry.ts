@@ -71,9 +71,9 @@ export class ApiRegistry {
   }
 
   async list(): Promise<DeployedApi[]> {
-    const names: string[] = [];
-    for await (const key of await this.#apis.keys()) names.push(key);
-    const apis = await Promise.all(names.sort().map((n) => this.get(n)));
+    const names = new Set<string>(); // a key written while the listing runs can be named twice
+    for await (const key of await this.#apis.keys()) names.add(key);
+    const apis = await Promise.all([...names].sort().map((n) => this.get(n)));
     return apis.filter((a): a is DeployedApi => a !== null);
   }
 

@@ -87,11 +87,12 @@ export class ResultStore {
     return entry ? { record: entry.json<RequestRecord>(), revision: entry.revision } : null;
   }
 
-  /** The ids of every stored record of an API. */
+  /** The ids of every stored record of an API, each once. */
   async keys(api: string): Promise<string[]> {
-    const ids: string[] = [];
-    for await (const key of await this.#kv.keys(recordKeys(api))) ids.push(key.slice(key.indexOf(".") + 1));
-    return ids;
+    // The listing can name a key twice when its record is written while it runs.
+    const ids = new Set<string>();
+    for await (const key of await this.#kv.keys(recordKeys(api))) ids.add(key.slice(key.indexOf(".") + 1));
+    return [...ids];
   }
 
   /** Removes a record, e.g. the `in_queue` record of a request whose message could not be queued. */
