@@ -108,21 +108,14 @@ export class ResultStore {
    */
   async advance(current: StoredRecord, next: (record: RequestRecord) => RequestRecord): Promise<StoredRecord | null> {
     let stored: StoredRecord | null = current;
-    let spilled: RequestRecord["result"] | null = null;
     for (let tries = 0; tries < 5 && stored; tries++) {
-      let updated = next(stored.record);
+      const updated = next(stored.record);
       if (!canTransition(stored.record.status, updated.status)) return null;
       const key = recordKey(updated.api, updated.id);
       try {
-        let text = this.#fits(updated);
-        if (text === null && updated.result !== undefined) {
-          if (spilled !== updated.result) await this.#putLarge(key, updated.result);
-          spilled = updated.result;
-          updated = { ...updated, result: undefined, resultStored: true };
-          text = this.#encode(key, updated);
-        }
-        const revision = await this.#kv.update(key, text ?? this.#encode(key, updated), stored.revision);
-        return { record: updated, revision };
+        const { record, text } = await this.#fitted(key, updated);
+        const revision = await this.#kv.update(key, text, stored.revision);
+        return { record, revision };
       } catch (err) {
         if (err instanceof RecordTooLargeError || !isWrongSequence(err)) throw wrap(key, err);
         stored = await this.get(updated.api, updated.id);
@@ -179,10 +172,15 @@ export class ResultStore {
     });
   }
 
-  /** The record's JSON, or null when it is over the size NATS accepts. */
-  #fits(record: RequestRecord): string | null {
+  /** The record as it is stored, and its JSON: a result too large for a record goes to the object store first. */
+  async #fitted(key: string, record: RequestRecord): Promise<{ record: RequestRecord; text: string }> {
     const text = JSON.stringify(record);
-    return Buffer.byteLength(text) > this.#maxBytes ? null : text;
+    const bytes = Buffer.byteLength(text);
+    if (bytes <= this.#maxBytes) return { record, text };
+    if (record.result === undefined) throw new RecordTooLargeError(key, bytes, this.#maxBytes);
+    await this.#putLarge(key, record.result);
+    const small: RequestRecord = { ...record, result: undefined, resultStored: true };
+    return { record: small, text: this.#encode(key, small) };
   }
 
   #encode(key: string, record: RequestRecord): string {
