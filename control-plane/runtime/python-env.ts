@@ -56,7 +56,7 @@ export async function ensureEnvironment(request: EnvironmentRequest): Promise<Py
   const python = join(dir, "bin", "python");
   if (await exists(join(dir, READY_MARK))) return { python, dir, cached: true };
   await mkdir(join(dir, ".."), { recursive: true });
-  const release = await lock(`${dir}.lock`, () => exists(join(dir, READY_MARK)));
+  const release = await lock(`${dir}.build-lock`, basePython, () => exists(join(dir, READY_MARK)));
   try {
     if (await exists(join(dir, READY_MARK))) return { python, dir, cached: true }; // built while we waited
     await rm(dir, { recursive: true, force: true }); // what a failed or killed build left
@@ -106,33 +106,51 @@ async function build(
 }
 
 /**
- * Takes the lock folder `path` (mkdir is atomic), waiting while a live process holds it or until
- * `done()` says the work is finished; a lock whose process is gone is taken over.
+ * Holds an exclusive `flock` on the file `path` in a small Python child, the one interpreter glia
+ * can count on. The kernel drops the lock when its holder dies, so a killed build never leaves a
+ * lock behind and no process ever has to decide that another's lock is stale (deciding that, then
+ * removing it, is a race: two waiters can both remove, and one removes the other's fresh lock). The
+ * child exits when its stdin closes, which happens when this process ends, however it ends. While
+ * waiting, `done()` is asked every half second; once it says the work is finished the wait ends
+ * without the lock.
  */
-async function lock(path: string, done: () => Promise<boolean>): Promise<() => Promise<void>> {
+async function lock(path: string, python: string, done: () => Promise<boolean>): Promise<() => Promise<void>> {
+  const holder = spawn(python, ["-c", HOLD_LOCK, path], { stdio: ["pipe", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolveExit) => {
+    holder.on("exit", (code) => resolveExit(code));
+    holder.on("error", () => resolveExit(null));
+  });
+  const stderr: string[] = [];
+  holder.stderr.setEncoding("utf8").on("data", (chunk: string) => stderr.push(chunk));
+  const locked = new Promise<void>((resolveLocked) => holder.stdout.once("data", () => resolveLocked()));
+  const release = async (): Promise<void> => {
+    holder.stdin.end();
+    await exited;
+  };
   for (;;) {
-    try {
-      await mkdir(path);
-      await writeFile(join(path, "pid"), String(process.pid));
-      return () => rm(path, { recursive: true, force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    const outcome = await Promise.race([
+      locked.then(() => "locked" as const),
+      exited.then(() => "exited" as const),
+      sleep(500).then(() => "waiting" as const),
+    ]);
+    if (outcome === "locked") return release;
+    if (outcome === "exited")
+      throw new EnvironmentBuildError(`could not lock ${path}: ${stderr.join("").trim() || "the lock holder exited"}`);
+    if (await done()) {
+      holder.kill(); // still waiting in flock, so it holds nothing
+      await exited;
+      return async () => {};
     }
-    const holder = Number(await readFile(join(path, "pid"), "utf8").catch(() => "NaN"));
-    if (Number.isInteger(holder) && !isAlive(holder)) await rm(path, { recursive: true, force: true });
-    else if (await done()) return async () => {};
-    else await sleep(500);
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+const HOLD_LOCK = [
+  "import fcntl, sys",
+  "f = open(sys.argv[1], 'a')",
+  "fcntl.flock(f, fcntl.LOCK_EX)",
+  "print('locked', flush=True)",
+  "sys.stdin.read()",
+].join("\n");
 
 export function defaultCacheDir(): string {
   const explicit = process.env["GLIA_CACHE_DIR"];
