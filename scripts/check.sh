@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 npx prettier --check --log-level warn .
 npx eslint .
 npx tsc -p tsconfig.json
-.venv/bin/ruff format --check --quiet python-runtime gpu-images
-.venv/bin/ruff check --quiet python-runtime gpu-images
+.venv/bin/ruff format --check --quiet python-runtime gpu-images examples
+.venv/bin/ruff check --quiet python-runtime gpu-images examples
 # The committed TypeScript gRPC types must match the .proto.
 gen=$(mktemp -d)
 trap 'rm -rf "$gen"' EXIT
