@@ -7,7 +7,13 @@ import { listProjectFiles, loadProject, stageProject, type ResolvedApiSpec } fro
 import type { Logger } from "../observability/index.ts";
 import { answerScrapes, DeadLetters, PayloadStore, publishLog, ResultStore, WorkQueue } from "../jobs/index.ts";
 import { ApiWorker, handlerFamilies, maxDeliveries, WorkerMetrics } from "../worker/index.ts";
-import { handlerEnvironment, RuntimePool, RUNTIME_ROOT, type RuntimeLaunch } from "../runtime/index.ts";
+import {
+  handlerEnvironment,
+  RuntimePool,
+  RUNTIME_ROOT,
+  threadsPerRuntime,
+  type RuntimeLaunch,
+} from "../runtime/index.ts";
 import { PlatformConfigError } from "./errors.ts";
 
 /** What one worker process serves: one API of one project. */
@@ -136,6 +142,7 @@ async function launchOf(spec: ResolvedApiSpec, options: WorkerServiceOptions): P
       ...(options.chainAddress ? { GLIA_CHAIN_ADDRESS: options.chainAddress } : {}),
     },
     logger: options.logger,
+    threads: threadsPerRuntime({ cpu: spec.compute.cpu, replicas: spec.autoscaling.minReplicas }),
   };
 }
 

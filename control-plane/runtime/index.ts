@@ -17,3 +17,4 @@ export {
 } from "./python-env.ts";
 export { handlerEnvironment } from "./project-env.ts";
 export { EnvironmentBuildError, HandlerLoadError, RuntimeTimeoutError, RuntimeUnavailableError } from "./errors.ts";
+export { threadsPerRuntime, threadEnvironment, THREAD_VARIABLES } from "./threads.ts";

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../observability/index.ts";
 import { RuntimeClient, DEFAULT_MAX_MESSAGE_BYTES } from "./client.ts";
 import { HandlerLoadError, RuntimeUnavailableError } from "./errors.ts";
+import { threadEnvironment } from "./threads.ts";
 
 /** Key of the runtime's marker lines around each request (see python-runtime's server.py). */
 const OUTPUT_MARKER = "glia_output";
@@ -47,6 +48,12 @@ export interface RuntimeLaunch {
    * @default the worker's own environment, e.g. what Kubernetes gave its pod
    */
   devices?: string[][];
+  /**
+   * Threads for the maths libraries of each runtime (`OMP_NUM_THREADS` and the like, see
+   * threads.ts); a variable already set in `env` or the worker's environment is left as it is.
+   * @default the libraries' own default, one per core
+   */
+  threads?: number;
 }
 
 const DEFAULT_STARTUP_TIMEOUT_MS = 10 * 60_000;
@@ -97,7 +104,7 @@ export class RuntimeProcess {
     void exited.then(([code, signal]) => {
       if (this.#child === child) onExit(code, signal);
     });
-    this.#log.info({ runtimePid: child.pid }, "runtime serving");
+    this.#log.info({ runtimePid: child.pid, threads: this.#launch.threads }, "runtime serving");
   }
 
   /** Asks the process to finish its current request and exit; kills it after `graceMs`. */
@@ -148,6 +155,7 @@ export class RuntimeProcess {
       env: {
         ...process.env,
         ...env,
+        ...(this.#launch.threads ? threadEnvironment(this.#launch.threads, process.env, env) : {}),
         ...this.#devicesEnv(),
         PYTHONPATH: runtimeRoot,
         PYTHONUNBUFFERED: "1",

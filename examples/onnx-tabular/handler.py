@@ -26,7 +26,11 @@ class Handler:
         path, device = config["model_path"], config.get("device", "auto")
         if not os.path.exists(path):
             raise FileNotFoundError(f"{path} is missing: run `python train.py` in this folder first")
-        self.session = onnxruntime.InferenceSession(path, providers=providers_for(device))
+        options = onnxruntime.SessionOptions()
+        # onnxruntime sizes its thread pool by the machine's cores and does not read OMP_NUM_THREADS,
+        # which glia sets to this runtime's share of the cores.
+        options.intra_op_num_threads = int(os.environ.get("OMP_NUM_THREADS", "0"))
+        self.session = onnxruntime.InferenceSession(path, options, providers=providers_for(device))
         used = self.session.get_providers()
         if device == "cuda" and "CUDAExecutionProvider" not in used:
             log.warning(
@@ -39,7 +43,12 @@ class Handler:
         self.n_features = self.input.shape[1]
         log.info(
             "model loaded",
-            extra={"providers": used, "features": self.n_features, "classes": self.classes},
+            extra={
+                "providers": used,
+                "features": self.n_features,
+                "classes": self.classes,
+                "threads": options.intra_op_num_threads,
+            },
         )
 
     def handle_async(self, payload):
