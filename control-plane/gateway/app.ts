@@ -187,11 +187,52 @@ async function read(c: Context, options: GatewayOptions, match: RouteMatch): Pro
   if (!stored) throw notFound;
   const large = await options.store.largeResult(stored.record);
   if (!large) return c.json(toPublic(stored.record));
-  // The stored result is JSON already: splice it in rather than parse and re-encode up to 128 MiB.
+  // The stored result is JSON already: stream it into the answer as it comes from NATS, rather
+  // than hold up to 128 MiB here, or parse and re-encode it.
   const { id, timestamp } = toPublic(stored.record);
-  const head = `{"id":${JSON.stringify(id)},"status":"completed","result":`;
-  const body = Buffer.concat([Buffer.from(head), large, Buffer.from(`,"timestamp":${JSON.stringify(timestamp)}}`)]);
-  return c.body(body, 200, { "content-type": "application/json" });
+  const head = Buffer.from(`{"id":${JSON.stringify(id)},"status":"completed","result":`);
+  const tail = Buffer.from(`,"timestamp":${JSON.stringify(timestamp)}}`);
+  const failed = (err: unknown): void =>
+    options.logger.error(
+      { err, api: match.route.api, id },
+      "a stored result could not be read to the end; the answer was cut",
+    );
+  return c.body(spliced(head, large.data, tail, failed), 200, {
+    "content-type": "application/json",
+    "content-length": String(head.byteLength + large.size + tail.byteLength),
+  });
+}
+
+/**
+ * `head`, then what `middle` yields, then `tail`, read only as fast as the answer is sent. If
+ * `middle` fails, `onError` hears of it and the answer ends short of its content-length, which
+ * tells the client it is incomplete.
+ */
+function spliced(
+  head: Uint8Array,
+  middle: ReadableStream<Uint8Array>,
+  tail: Uint8Array,
+  onError: (err: unknown) => void,
+): ReadableStream<Uint8Array> {
+  const reader = middle.getReader();
+  let started = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!started) {
+        started = true;
+        controller.enqueue(head);
+        return;
+      }
+      const { done, value } = await reader.read().catch((err: unknown) => {
+        onError(err);
+        throw err;
+      });
+      if (!done) return controller.enqueue(value);
+      controller.enqueue(tail);
+      controller.close();
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }
 
 /** `?wait=<seconds>`: how long a GET may wait for the request to end (0 = answer at once). */

@@ -1,8 +1,9 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { nanos } from "@nats-io/transport-node";
-import { jetstream, StorageType } from "@nats-io/jetstream";
+import { jetstream, StorageType, type JetStreamClient } from "@nats-io/jetstream";
 import { Objm, type ObjectStore } from "@nats-io/obj";
 import { recordKey } from "./names.ts";
+import { readObject } from "./object-reader.ts";
 import { StoreUnavailableError } from "./errors.ts";
 
 /** Payloads too large to travel inside a queued message. */
@@ -14,18 +15,21 @@ const PAYLOADS = "glia-payloads";
  */
 export class PayloadStore {
   readonly #os: ObjectStore;
+  readonly #js: JetStreamClient;
 
-  private constructor(os: ObjectStore) {
+  private constructor(os: ObjectStore, js: JetStreamClient) {
     this.#os = os;
+    this.#js = js;
   }
 
   static async open(nc: NatsConnection, options: { ttlMs?: number; replicas?: number } = {}): Promise<PayloadStore> {
-    const os = await new Objm(jetstream(nc)).create(PAYLOADS, {
+    const js = jetstream(nc);
+    const os = await new Objm(js).create(PAYLOADS, {
       ttl: nanos(options.ttlMs ?? 7 * 24 * 3600_000), // the object store's TTL is in nanoseconds
       storage: StorageType.File,
       replicas: options.replicas ?? 1,
     });
-    return new PayloadStore(os);
+    return new PayloadStore(os, js);
   }
 
   async put(api: string, id: string, payload: Uint8Array): Promise<void> {
@@ -40,7 +44,7 @@ export class PayloadStore {
 
   /** The payload, or `null` when it is gone (expired with its record). */
   async get(api: string, id: string): Promise<Uint8Array | null> {
-    return this.#os.getBlob(recordKey(api, id));
+    return readObject(this.#js, this.#os, PAYLOADS, recordKey(api, id));
   }
 
   async remove(api: string, id: string): Promise<void> {

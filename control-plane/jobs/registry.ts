@@ -1,9 +1,10 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { jetstream, StorageType } from "@nats-io/jetstream";
+import { jetstream, StorageType, type JetStreamClient } from "@nats-io/jetstream";
 import { Kvm, KvWatchInclude, type KV } from "@nats-io/kv";
 import { Objm, type ObjectStore } from "@nats-io/obj";
 import type { ResolvedApiSpec } from "../config/index.ts";
 import { StoreUnavailableError } from "./errors.ts";
+import { readObject } from "./object-reader.ts";
 
 /** One entry per deployed API: its validated spec and the bundle of its project files. */
 const APIS_BUCKET = "glia-apis";
@@ -42,11 +43,13 @@ export class ApiRegistry {
   readonly #apis: KV;
   readonly #status: KV;
   readonly #bundles: ObjectStore;
+  readonly #js: JetStreamClient;
 
-  private constructor(apis: KV, status: KV, bundles: ObjectStore) {
+  private constructor(apis: KV, status: KV, bundles: ObjectStore, js: JetStreamClient) {
     this.#apis = apis;
     this.#status = status;
     this.#bundles = bundles;
+    this.#js = js;
   }
 
   static async open(nc: NatsConnection, options: { replicas?: number } = {}): Promise<ApiRegistry> {
@@ -59,7 +62,7 @@ export class ApiRegistry {
         storage: StorageType.File,
         replicas: options.replicas ?? 1,
       });
-      return new ApiRegistry(apis, status, bundles);
+      return new ApiRegistry(apis, status, bundles, js);
     } catch (err) {
       throw new StoreUnavailableError(`could not open the API registry: ${(err as Error).message}`, { cause: err });
     }
@@ -103,7 +106,7 @@ export class ApiRegistry {
   }
 
   async getBundle(name: string): Promise<Uint8Array> {
-    const bytes = await this.#bundles.getBlob(name);
+    const bytes = await readObject(this.#js, this.#bundles, BUNDLES, name);
     if (!bytes)
       throw new StoreUnavailableError(`the project bundle ${name} is missing from the object store; deploy again`);
     return bytes;

@@ -1,9 +1,10 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, StorageType, type JetStreamClient } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { Kvm, KvWatchInclude, type KV, type KvEntry } from "@nats-io/kv";
 import { Objm, type ObjectStore } from "@nats-io/obj";
 import { LARGE_RESULTS_STORE, RESULTS_BUCKET, recordKey, recordKeys } from "./names.ts";
+import { openObject, type StoredObject } from "./object-reader.ts";
 import { canTransition, newRecord, type RequestRecord } from "./record.ts";
 import { RecordConflictError, RecordTooLargeError, StoreUnavailableError } from "./errors.ts";
 
@@ -39,11 +40,13 @@ export interface StoredRecord {
 export class ResultStore {
   readonly #kv: KV;
   readonly #large: ObjectStore;
+  readonly #js: JetStreamClient;
   readonly #maxBytes: number;
 
-  private constructor(kv: KV, large: ObjectStore, maxBytes: number) {
+  private constructor(kv: KV, large: ObjectStore, js: JetStreamClient, maxBytes: number) {
     this.#kv = kv;
     this.#large = large;
+    this.#js = js;
     this.#maxBytes = maxBytes;
   }
 
@@ -72,7 +75,7 @@ export class ResultStore {
     }
     const recordsMs = ttl ?? Number(BigInt(existing!.config.max_age) / 1_000_000n);
     const large = await openLargeResults(nc, recordsMs + LARGE_RESULT_MARGIN_MS, options.replicas ?? 1);
-    return new ResultStore(kv, large, nc.info!.max_payload - FRAME_MARGIN);
+    return new ResultStore(kv, large, jetstream(nc), nc.info!.max_payload - FRAME_MARGIN);
   }
 
   /** Writes a new record; fails if one with the same key exists. */
@@ -155,13 +158,14 @@ export class ResultStore {
   }
 
   /**
-   * The JSON of a result too large for its record (`resultStored`), as stored; null for a record
-   * that holds its result inline, or when the stored one is gone (it expired).
+   * The JSON of a result too large for its record (`resultStored`), as stored, to be read as it
+   * arrives from NATS; null for a record that holds its result inline, or when the stored one is
+   * gone (it expired). The stream errors if what arrives does not match the stored digest.
    */
-  async largeResult(record: RequestRecord): Promise<Uint8Array | null> {
+  async largeResult(record: RequestRecord): Promise<StoredObject | null> {
     if (!record.resultStored) return null;
     const key = recordKey(record.api, record.id);
-    return this.#large.getBlob(key).catch((err: unknown) => {
+    return openObject(this.#js, this.#large, LARGE_RESULTS_STORE, key).catch((err: unknown) => {
       throw wrap(key, err);
     });
   }
