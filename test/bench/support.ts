@@ -98,6 +98,8 @@ export async function level(
 
 export interface RunningGlia {
   url: string;
+  /** The `glia up` process. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -129,6 +131,7 @@ export async function startGlia(
   });
   return {
     url,
+    pid: child.pid!,
     stop: async () => {
       const exited = once(child, "exit");
       child.kill("SIGTERM");
