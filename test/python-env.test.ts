@@ -16,7 +16,8 @@ describe("Python environments", { timeout: 300_000 }, () => {
     try {
       const requirementsFile = join(cacheDir, "requirements.txt");
       await writeFile(requirementsFile, "# nothing but the runtime's own\n");
-      // A build killed with SIGKILL halfway through pip: it leaves a folder without the ready mark.
+      // A build killed with SIGKILL halfway through pip, with its pip (its whole process group, as
+      // when a container is stopped): it leaves a folder without the ready mark.
       const build = spawn(
         process.execPath,
         [
@@ -28,7 +29,7 @@ describe("Python environments", { timeout: 300_000 }, () => {
            await ensureEnvironment({ requirementsFile: ${JSON.stringify(requirementsFile)}, cacheDir: ${JSON.stringify(cacheDir)},
              onProgress: (line) => console.log(line) });`,
         ],
-        { stdio: ["ignore", "pipe", "inherit"] },
+        { stdio: ["ignore", "pipe", "inherit"], detached: true },
       );
       let dir = "";
       for await (const line of createInterface({ input: build.stdout })) {
@@ -36,7 +37,7 @@ describe("Python environments", { timeout: 300_000 }, () => {
         if (line.startsWith("installing the runtime's requirements")) break;
       }
       assert.ok(dir, "the killed build said where it was building");
-      build.kill("SIGKILL");
+      process.kill(-build.pid!, "SIGKILL");
       await once(build, "exit");
       await assert.rejects(access(join(dir, ".glia-ready")), "the killed build did not finish");
 
