@@ -20,6 +20,15 @@ describe("reading objects of the NATS object store", { timeout: 120_000 }, () =>
     js = jetstream(nc);
     store = await new Objm(js).create(BUCKET);
   });
+  /** Stores 100 bytes as `name`, then replaces its chunks with `chunk`. */
+  async function tamper(name: string, chunk: Uint8Array): Promise<void> {
+    await store.putBlob({ name }, randomBytes(100));
+    const { nuid } = (await store.info(name))!;
+    const jsm = await js.jetstreamManager();
+    await jsm.streams.purge(`OBJ_${BUCKET}`, { filter: `$O.${BUCKET}.C.${nuid}` });
+    await js.publish(`$O.${BUCKET}.C.${nuid}`, chunk);
+  }
+
   after(async () => {
     await nc?.close();
     await nats?.stop();
@@ -47,6 +56,24 @@ describe("reading objects of the NATS object store", { timeout: 120_000 }, () =>
     for (const read of reads) assert.equal(Buffer.compare(Buffer.from(read!), bytes), 0);
   });
 
+  it("leaves no consumer on the server, whether a read ends, fails or is given up midway", async () => {
+    const jsm = await js.jetstreamManager();
+    await store.putBlob({ name: "read-and-left" }, randomBytes(2 * 1024 * 1024));
+    await readObject(js, store, BUCKET, "read-and-left");
+    await tamper("failed", randomBytes(100));
+    await assert.rejects(readObject(js, store, BUCKET, "failed"));
+    const opened = await openObject(js, store, BUCKET, "read-and-left");
+    const reader = opened!.data.getReader();
+    await reader.read();
+    await reader.cancel();
+    let consumers = -1;
+    for (let i = 0; i < 50 && consumers !== 0; i++) {
+      consumers = (await jsm.streams.info(`OBJ_${BUCKET}`)).state.consumer_count;
+      if (consumers !== 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(consumers, 0, "every read's consumer is deleted");
+  });
+
   it("answers null for an object that is not there or was deleted", async () => {
     assert.equal(await readObject(js, store, BUCKET, "never-stored"), null);
     await store.putBlob({ name: "deleted" }, randomBytes(10));
@@ -55,14 +82,6 @@ describe("reading objects of the NATS object store", { timeout: 120_000 }, () =>
   });
 
   it("fails a read whose chunks are not what was stored, naming the object", async () => {
-    const jsm = await js.jetstreamManager();
-    /** Stores 100 bytes as `name`, then replaces its chunks with `chunk`. */
-    const tamper = async (name: string, chunk: Uint8Array): Promise<void> => {
-      await store.putBlob({ name }, randomBytes(100));
-      const { nuid } = (await store.info(name))!;
-      await jsm.streams.purge(`OBJ_${BUCKET}`, { filter: `$O.${BUCKET}.C.${nuid}` });
-      await js.publish(`$O.${BUCKET}.C.${nuid}`, chunk);
-    };
     await tamper("longer", randomBytes(110));
     await assert.rejects(
       readObject(js, store, BUCKET, "longer"),

@@ -9,13 +9,15 @@
  * object's size and SHA-256 digest are checked as they arrive.
  */
 import { createHash } from "node:crypto";
-import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { ObjectStore } from "@nats-io/obj";
 
 /** Chunks asked for at a time. */
 const BATCH = 16;
 /** How long a read waits for the next chunk before it gives up. */
 const STALL_MS = 30_000;
+/** How long the server keeps the consumer of a read nobody finished. */
+const ABANDONED_MS = 60_000;
 
 export interface StoredObject {
   /** Bytes in all. */
@@ -39,13 +41,22 @@ export async function openObject(
   const hash = createHash("sha256");
   let received = 0;
   // Made at the first read, so an object opened and never read holds no consumer.
+  let consumer: Consumer | undefined;
   let messages: ConsumerMessages | undefined;
   let chunks: AsyncIterator<JsMsg> | undefined;
-  // Stops the consumer. Not awaited: close() also waits for the iterator to be read to its end.
-  const finish = (): void => void messages?.close();
+  // Stops reading and deletes the consumer from the server (an ordered consumer is otherwise kept
+  // until it has been idle for its inactive threshold). Not awaited: close() also waits for the
+  // iterator to be read to its end.
+  const finish = (): void => {
+    void messages?.close();
+    void consumer?.delete().catch(() => false);
+  };
   const next = async (): Promise<Uint8Array> => {
     if (!chunks) {
-      const consumer = await js.consumers.get(`OBJ_${bucket}`, { filter_subjects: `$O.${bucket}.C.${nuid}` });
+      consumer = await js.consumers.get(`OBJ_${bucket}`, {
+        filter_subjects: `$O.${bucket}.C.${nuid}`,
+        inactive_threshold: ABANDONED_MS, // for a reader that died before it could delete it
+      });
       messages = await consumer.consume({ max_messages: BATCH });
       chunks = messages[Symbol.asyncIterator]();
     }
