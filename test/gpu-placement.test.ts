@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ApiRegistry } from "../control-plane/jobs/index.ts";
 import { startPlatform, type TestPlatform } from "./support/platform.ts";
-import { get, submit } from "./support/http.ts";
+import { resultsByRuntime } from "./support/http.ts";
 
 /**
  * The machine's GPUs are given as device ids (as GLIA_GPUS gives them), so the placement is
@@ -18,16 +18,8 @@ describe("compute.gpu", { timeout: 120_000 }, () => {
 
   /** The CUDA_VISIBLE_DEVICES each of the API's `runtimes` sees, by runtime pid. */
   async function devicesByRuntime(api: string, runtimes: number): Promise<Map<number, string | null>> {
-    const seen = new Map<number, string | null>();
-    for (let i = 0; i < 40 && seen.size < runtimes; i++) {
-      const ids = await Promise.all([1, 2, 3, 4].map(() => submit(stack.url(api), "{}", "application/json")));
-      for (const id of ids) {
-        const done = await get(`${stack.url(api)}/${id}?wait=30`);
-        const result = done.body["result"] as { pid: number; devices: string | null };
-        seen.set(result.pid, result.devices);
-      }
-    }
-    return seen;
+    const seen = await resultsByRuntime<{ pid: number; devices: string | null }>(stack.url(api), runtimes);
+    return new Map([...seen].map(([pid, result]) => [pid, result.devices]));
   }
 
   it("gives each runtime a GPU of its own, and shows them on the API's status", async () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { availableParallelism } from "node:os";
 import { THREAD_VARIABLES } from "../control-plane/runtime/index.ts";
 import { startPlatform, type TestPlatform } from "./support/platform.ts";
-import { get, submit } from "./support/http.ts";
+import { resultsByRuntime } from "./support/http.ts";
 
 type Seen = { pid: number; threads: Record<string, string | null> };
 
@@ -21,17 +21,10 @@ describe("threads of the maths libraries", { timeout: 120_000 }, () => {
     for (const [name, value] of saved) if (value !== undefined) process.env[name] = value;
   });
 
-  /** What each of the API's `runtimes` sees, by runtime pid. */
+  /** The thread variables each of the API's `runtimes` sees, by runtime pid. */
   async function seenByRuntime(api: string, runtimes: number): Promise<Map<number, Seen["threads"]>> {
-    const seen = new Map<number, Seen["threads"]>();
-    for (let i = 0; i < 40 && seen.size < runtimes; i++) {
-      const ids = await Promise.all([1, 2, 3, 4].map(() => submit(stack.url(api), "{}", "application/json")));
-      for (const id of ids) {
-        const result = (await get(`${stack.url(api)}/${id}?wait=30`)).body["result"] as Seen;
-        seen.set(result.pid, result.threads);
-      }
-    }
-    return seen;
+    const seen = await resultsByRuntime<Seen>(stack.url(api), runtimes);
+    return new Map([...seen].map(([pid, result]) => [pid, result.threads]));
   }
 
   it("gives each of an API's runtimes its share of the cores", async () => {

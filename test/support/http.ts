@@ -55,3 +55,22 @@ export async function waitFor(
 }
 
 export const isFinal = (status: string): boolean => status === "completed" || status === "failed";
+
+/**
+ * The result each of an API's `runtimes` gives, by the runtime's process id (the handler returns
+ * it as `pid`): sends `{}` four at a time until every runtime has answered, or 40 rounds have passed.
+ */
+export async function resultsByRuntime<T extends { pid: number }>(
+  url: string,
+  runtimes: number,
+): Promise<Map<number, T>> {
+  const seen = new Map<number, T>();
+  for (let i = 0; i < 40 && seen.size < runtimes; i++) {
+    const ids = await Promise.all([1, 2, 3, 4].map(() => submit(url, "{}", "application/json")));
+    for (const id of ids) {
+      const result = (await get(`${url}/${id}?wait=30`)).body["result"] as T;
+      seen.set(result.pid, result);
+    }
+  }
+  return seen;
+}
