@@ -14,22 +14,17 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 export interface Http {
-  call(
-    method: string,
-    path: string,
-    body?: string | Buffer,
-    contentType?: string,
-  ): Promise<{ status: number; body: string }>;
+  call(method: string, path: string, body?: string): Promise<{ status: number; body: string }>;
 }
 
 export function client(base: string, sockets: number): Http {
   const agent = new Agent({ keepAlive: true, maxSockets: sockets });
   const url = new URL(base);
   return {
-    call: (method, path, body, contentType = "application/json") =>
+    call: (method, path, body) =>
       new Promise((resolve, reject) => {
         const headers =
-          body === undefined ? {} : { "content-type": contentType, "content-length": Buffer.byteLength(body) };
+          body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
         const req = request({ agent, host: url.hostname, port: url.port, method, path, headers }, (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
@@ -41,15 +36,10 @@ export function client(base: string, sockets: number): Http {
   };
 }
 
-export interface Payload {
-  body: string | Buffer;
-  contentType?: string;
-}
-
-/** One request: POST `payload`, then GET (long-polling unless `longPoll` is false) until completed; its latency in ms. */
-export async function one(http: Http, endpoint: string, longPoll: boolean, payload: Payload = { body: "{}" }) {
+/** One request: POST `{}`, then GET (long-polling unless `longPoll` is false) until completed; its latency in ms. */
+async function one(http: Http, endpoint: string, longPoll: boolean): Promise<number> {
   const start = performance.now();
-  const posted = await http.call("POST", endpoint, payload.body, payload.contentType);
+  const posted = await http.call("POST", endpoint, "{}");
   if (posted.status !== 200) throw new Error(`POST answered ${posted.status}: ${posted.body}`);
   const { id } = JSON.parse(posted.body) as { id: string };
   for (;;) {
@@ -76,7 +66,6 @@ export async function level(
   total: number,
   seconds: number,
   longPoll: boolean,
-  payload?: Payload,
 ): Promise<LevelResult> {
   const latencies: number[] = [];
   const deadline = performance.now() + seconds * 1000;
@@ -86,7 +75,7 @@ export async function level(
     Array.from({ length: concurrency }, async () => {
       while (started < total && performance.now() < deadline) {
         started++;
-        latencies.push(await one(http, endpoint, longPoll, payload));
+        latencies.push(await one(http, endpoint, longPoll));
       }
     }),
   );
