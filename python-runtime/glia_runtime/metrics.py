@@ -5,6 +5,10 @@ checked up front. Values are recorded in memory; the worker reads
 :meth:`MetricsClient.snapshot` over the runtime's ``Metrics`` rpc and serves the series on the
 platform's Prometheus ``/metrics``, with the tags as labels. Histograms use Prometheus' default
 buckets.
+
+Names and tag keys are checked against Prometheus' rules here, in the handler's own call, so a
+mistake raises where it was made instead of breaking the ``/metrics`` page later; tag values
+may hold any text (the exposition escapes them).
 """
 
 from __future__ import annotations
@@ -18,9 +22,17 @@ from dataclasses import dataclass, field
 from typing import TypeGuard
 
 RESERVED_PREFIXES: tuple[str, ...] = ("cortex_", "glia_")
+# Labels glia adds to every handler series (api, replica) or to some (le on histogram buckets),
+# and quantile, which Prometheus gives summaries: a tag of that name would be overwritten.
+RESERVED_LABELS: frozenset[str] = frozenset({"api", "replica", "le", "quantile"})
+MAX_NAME_LENGTH = 200
+MAX_TAGS = 32
+MAX_TAG_VALUE_LENGTH = 1024
 # Prometheus' default histogram buckets (upper bounds; +Inf is the total count).
 HISTOGRAM_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 _NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_LABEL_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_HISTOGRAM_SUFFIXES: tuple[str, ...] = ("_bucket", "_sum", "_count")
 
 _SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 _Update = Callable[["Series", float], None]
@@ -77,9 +89,13 @@ class Series:
 class MetricsClient:
     """Records gauges, counters and histograms in an in-memory registry (thread-safe).
 
-    Names must match ``[a-zA-Z_:][a-zA-Z0-9_:]*`` and must not start with ``cortex_`` or ``glia_``;
-    tags must be a dict of ``str`` to ``str``; values must be finite real numbers. A name keeps the
-    kind it was first recorded with.
+    Names must match ``[a-zA-Z_:][a-zA-Z0-9_:]*`` (at most 200 characters) and must not start
+    with ``cortex_`` or ``glia_``. Tags must be a dict of ``str`` to ``str`` with at most 32
+    entries; each key must match ``[a-zA-Z_][a-zA-Z0-9_]*`` (at most 200 characters), must not
+    start with ``__`` and must not be one of the labels glia adds (``api``, ``replica``, ``le``,
+    ``quantile``); a value may be any text up to 1024 characters. Values must be finite real
+    numbers. A name keeps the kind it was first recorded with, and a histogram's name with
+    ``_bucket``, ``_sum`` or ``_count`` appended is kept for its series.
     """
 
     def __init__(self) -> None:
@@ -142,17 +158,37 @@ class MetricsClient:
     def _record(self, kind: str, metric: str, value: object, tags: object, update: _Update) -> None:
         check_name(metric)
         number = check_value(value)
-        clean_tags = check_tags(tags)
+        clean_tags = check_tags(tags, metric)
         key: _SeriesKey = (metric, tuple(sorted(clean_tags.items())))
         with self._lock:
-            known = self._kinds.setdefault(metric, kind)
-            if known != kind:
-                raise ValueError(
-                    f"metric {metric!r} is already recorded as a {known}, not a {kind}"
-                )
+            self._check_kind(metric, kind)
             series = self._series.setdefault(key, Series(kind=kind, name=metric, tags=clean_tags))
             series.count += 1
             update(series, number)
+
+    def _check_kind(self, metric: str, kind: str) -> None:
+        known = self._kinds.get(metric, kind)
+        if known != kind:
+            raise ValueError(f"metric {metric!r} is already recorded as a {known}, not a {kind}")
+        clash = _histogram_clash(self._kinds, metric, kind)
+        if clash is not None:
+            raise ValueError(
+                f"metric {metric!r} is invalid: {clash}, so the two would mix on /metrics; "
+                "choose another name"
+            )
+        self._kinds[metric] = kind
+
+
+def _histogram_clash(kinds: dict[str, str], metric: str, kind: str) -> str | None:
+    """Say which recorded name would share series names with ``metric``, if one would."""
+    for suffix in _HISTOGRAM_SUFFIXES:
+        if kind == "histogram" and metric + suffix in kinds:
+            taken = metric + suffix
+            return f"a histogram writes {taken}, already recorded as a {kinds[taken]}"
+        base = metric.removesuffix(suffix)
+        if base != metric and kinds.get(base) == "histogram":
+            return f"histogram {base!r} already writes series named {metric}"
+    return None
 
 
 def _set_value(series: Series, number: float) -> None:
@@ -181,10 +217,15 @@ def check_name(metric: object) -> None:
 
     Raises:
         TypeError: It is not a string.
-        ValueError: It does not match the allowed pattern or uses a reserved prefix.
+        ValueError: It does not match the allowed pattern, is too long or uses a reserved prefix.
     """
     if not isinstance(metric, str):
         raise TypeError(f"metric name must be a str, got {type(metric).__name__}")
+    if len(metric) > MAX_NAME_LENGTH:
+        raise ValueError(
+            f"metric name {metric[:40]!r}... is invalid: it has {len(metric)} characters, "
+            f"at most {MAX_NAME_LENGTH} are allowed"
+        )
     if not _NAME_RE.fullmatch(metric):
         raise ValueError(
             f"metric name {metric!r} is invalid: it must match [a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -225,26 +266,68 @@ def _is_number(value: object) -> TypeGuard[numbers.Real]:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def check_tags(tags: object) -> dict[str, str]:
-    """Check metric tags.
+def check_tags(tags: object, metric: str = "") -> dict[str, str]:
+    """Check metric tags (Prometheus labels).
 
     Args:
         tags: None or a dict of str to str.
+        metric: The metric they were given with, named in errors.
 
     Returns:
         A copy of the tags ({} for None).
 
     Raises:
         TypeError: ``tags`` is not a dict, or a key or value is not a str.
+        ValueError: There are too many tags, a key is not a valid Prometheus label name or is
+            reserved, or a value is too long or not valid Unicode text.
     """
     if tags is None:
         return {}
     if not isinstance(tags, dict):
         raise TypeError(f"metric tags must be a dict of str to str, got {type(tags).__name__}")
+    if len(tags) > MAX_TAGS:
+        raise ValueError(f"metric {metric!r} has {len(tags)} tags; at most {MAX_TAGS} are allowed")
     for key, tag_value in tags.items():
         if not isinstance(key, str) or not isinstance(tag_value, str):
             raise TypeError(
                 f"metric tags must be a dict of str to str; got {key!r}: {tag_value!r} "
                 f"({type(key).__name__}: {type(tag_value).__name__})"
             )
+        _check_tag_key(metric, key)
+        _check_tag_value(metric, key, tag_value)
     return dict(tags)
+
+
+def _check_tag_key(metric: str, key: str) -> None:
+    problem = _tag_key_problem(key)
+    if problem is not None:
+        shown = f"{key[:40]!r}..." if len(key) > MAX_NAME_LENGTH else repr(key)
+        raise ValueError(f"metric {metric!r}: tag key {shown} is invalid: {problem}")
+
+
+def _tag_key_problem(key: str) -> str | None:
+    if len(key) > MAX_NAME_LENGTH:
+        return f"it has {len(key)} characters, at most {MAX_NAME_LENGTH} are allowed"
+    if not _LABEL_RE.fullmatch(key):
+        return "a Prometheus label name must match [a-zA-Z_][a-zA-Z0-9_]*"
+    if key.startswith("__"):
+        return "label names starting with '__' are reserved by Prometheus"
+    if key in RESERVED_LABELS:
+        reserved = ", ".join(sorted(RESERVED_LABELS))
+        return f"glia adds the labels {reserved} itself; choose another key"
+    return None
+
+
+def _check_tag_value(metric: str, key: str, tag_value: str) -> None:
+    if len(tag_value) > MAX_TAG_VALUE_LENGTH:
+        raise ValueError(
+            f"metric {metric!r}: the value of tag {key!r} has {len(tag_value)} characters, "
+            f"at most {MAX_TAG_VALUE_LENGTH} are allowed"
+        )
+    try:
+        tag_value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(
+            f"metric {metric!r}: the value of tag {key!r} is not valid Unicode text "
+            f"(a lone surrogate at index {err.start}); Prometheus labels are UTF-8"
+        ) from None

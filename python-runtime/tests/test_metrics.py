@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import math
 import threading
 
@@ -123,3 +124,88 @@ def test_histogram_buckets_are_cumulative_with_prometheus_bounds() -> None:
     assert buckets[5] == 3
     assert buckets[10] == 4
     assert series["count"] == 5  # the +Inf bucket
+
+
+# The tag key from the security review: it closes the label set and starts a forged sample.
+FORGED_KEY = 'model"} 1\nforged_total{a="'
+
+
+def test_a_tag_key_that_forges_a_sample_is_refused_naming_metric_key_and_rule() -> None:
+    client = MetricsClient()
+    with pytest.raises(ValueError) as raised:
+        client.increment("predictions", tags={FORGED_KEY: "x"})
+    message = str(raised.value)
+    assert "metric 'predictions'" in message
+    assert repr(FORGED_KEY) in message
+    assert "must match [a-zA-Z_][a-zA-Z0-9_]*" in message
+    assert client.snapshot() == []
+
+
+@pytest.mark.parametrize("key", ["", "1abc", "my-label", "a b", "é", "a:b", 'a"', "a\nb", "a}"])
+def test_tag_keys_must_be_prometheus_label_names(key: str) -> None:
+    with pytest.raises(ValueError, match=r"label name must match \[a-zA-Z_\]\[a-zA-Z0-9_\]\*"):
+        MetricsClient().gauge("g", 1, tags={key: "v"})
+
+
+def test_tag_keys_starting_with_two_underscores_are_reserved() -> None:
+    with pytest.raises(
+        ValueError, match="tag key '__name__' is invalid: .* reserved by Prometheus"
+    ):
+        MetricsClient().gauge("g", 1, tags={"__name__": "other"})
+
+
+@pytest.mark.parametrize("key", ["api", "replica", "le", "quantile"])
+def test_tag_keys_glia_adds_itself_are_refused(key: str) -> None:
+    with pytest.raises(ValueError, match=f"tag key '{key}' is invalid: glia adds the labels"):
+        MetricsClient().histogram("h", 1, tags={key: "v"})
+
+
+def test_valid_tag_keys_include_underscores_and_digits() -> None:
+    client = MetricsClient()
+    client.gauge("g", 1, tags={"_model": "a", "stage_2": "b", "API": "c"})
+    assert client.snapshot()[0]["tags"] == {"_model": "a", "stage_2": "b", "API": "c"}
+
+
+def test_tag_values_keep_quotes_backslashes_and_newlines_exactly() -> None:
+    hostile = 'say "hi"\\n\nthen} 1\nforged_total 2'
+    client = MetricsClient()
+    client.increment("greetings", tags={"text": hostile})
+    [series] = client.snapshot()
+    assert series["tags"] == {"text": hostile}
+    # What the Metrics rpc sends (server.py: json.dumps(snapshot).encode()) decodes to the same.
+    assert json.loads(json.dumps(client.snapshot()).encode())[0]["tags"]["text"] == hostile
+
+
+def test_a_tag_value_must_be_unicode_text() -> None:
+    with pytest.raises(ValueError, match="value of tag 'text' is not valid Unicode text"):
+        MetricsClient().gauge("g", 1, tags={"text": "a\ud800b"})
+
+
+def test_lengths_are_bounded() -> None:
+    client = MetricsClient()
+    client.gauge("n" * 200, 1, tags={"k" * 200: "v" * 1024, **{f"t{i}": "" for i in range(31)}})
+    with pytest.raises(ValueError, match="has 201 characters, at most 200 are allowed"):
+        client.gauge("n" * 201, 1)
+    with pytest.raises(ValueError, match="tag key 'kkk.*has 201 characters, at most 200"):
+        client.gauge("g", 1, tags={"k" * 201: "v"})
+    with pytest.raises(ValueError, match="value of tag 'k' has 1025 characters, at most 1024"):
+        client.gauge("g", 1, tags={"k": "v" * 1025})
+    with pytest.raises(ValueError, match="metric 'g' has 33 tags; at most 32 are allowed"):
+        client.gauge("g", 1, tags={f"t{i}": "" for i in range(33)})
+    assert len(client.snapshot()) == 1
+
+
+def test_a_histogram_keeps_its_derived_series_names() -> None:
+    client = MetricsClient()
+    client.histogram("latency", 1)
+    for name in ("latency_bucket", "latency_sum", "latency_count"):
+        with pytest.raises(
+            ValueError, match=f"histogram 'latency' already writes series named {name}"
+        ):
+            client.increment(name)
+    client.gauge("queue_count", 1)
+    with pytest.raises(
+        ValueError, match="a histogram writes queue_count, already recorded as a gauge"
+    ):
+        client.histogram("queue", 1)
+    assert [s["name"] for s in client.snapshot()] == ["latency", "queue_count"]
