@@ -1,2 +1,9 @@
 export { createLogger, silentLogger, type Logger, type LoggerSettings } from "./logger.ts";
-export { exposition, families, PROMETHEUS_CONTENT_TYPE, type MetricFamily } from "./metrics.ts";
+export {
+  exposition,
+  families,
+  labelNameProblem,
+  METRIC_NAME_PATTERN,
+  PROMETHEUS_CONTENT_TYPE,
+  type MetricFamily,
+} from "./metrics.ts";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { listProjectFiles, loadProject, stageProject, type ResolvedApiSpec } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { answerScrapes, DeadLetters, PayloadStore, publishLog, ResultStore, WorkQueue } from "../jobs/index.ts";
-import { ApiWorker, handlerFamilies, maxDeliveries, WorkerMetrics } from "../worker/index.ts";
+import { ApiWorker, handlerFamilies, maxDeliveries, warnOnce, WorkerMetrics } from "../worker/index.ts";
 import {
   handlerEnvironment,
   RuntimePool,
@@ -93,9 +93,13 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     });
     await worker.start();
     const runtimes = pool;
+    const dropped = warnOnce(options.logger.child({ module: "worker", api: spec.name }));
     const scrapes = answerScrapes(
       nc,
-      async () => [...(await metrics.families()), ...handlerFamilies(spec.name, await runtimes.handlerMetrics(500))],
+      async () => [
+        ...(await metrics.families()),
+        ...handlerFamilies(spec.name, await runtimes.handlerMetrics(500), dropped),
+      ],
       options.logger,
     );
     return {
