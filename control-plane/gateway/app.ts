@@ -18,7 +18,14 @@ import {
 } from "../jobs/index.ts";
 import { checkPayload } from "./payload-check.ts";
 import { readBody } from "./body.ts";
-import { MethodNotAllowedError, NotFoundError, PayloadError, RequestRejectedError } from "./errors.ts";
+import type { BodyBudget } from "./body-budget.ts";
+import {
+  GatewayBusyError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadError,
+  RequestRejectedError,
+} from "./errors.ts";
 import type { RouteMatch, RouteTable } from "./routes.ts";
 
 /** Largest body the gateway takes by default: 100 MiB (larger ones go through the object store). */
@@ -33,6 +40,12 @@ export interface GatewayOptions {
   logger: Logger;
   /** Bodies over this many bytes are refused with 413 before they are read whole. */
   maxBodyBytes: number;
+  /**
+   * The bytes of request bodies held in memory at once, shared by every app built from these
+   * options (`BodyBudget.forBodies`); a submit that would pass it answers 503 with Retry-After.
+   * @default 256 MiB, or twice `maxBodyBytes` when that is more
+   */
+  bodyBudget: BodyBudget;
   /** Bodies over this many bytes travel through the object store instead of inside the message. */
   inlineLimitBytes: number;
   payloads: PayloadStore;
@@ -134,10 +147,23 @@ function byHost(routes: RouteTable, host: string | undefined, path: string): Rou
 
 async function submit(c: Context, options: GatewayOptions, log: Logger, match: RouteMatch): Promise<Response> {
   if (match.kind !== "submit") throw new MethodNotAllowedError("POST", c.req.path, `POST ${match.route.endpoint}`);
-  const api = match.route.api;
+  const share = options.bodyBudget.share();
+  try {
+    return await queue(c, options, log, match.route.api, await readBody(c, options.maxBodyBytes, share));
+  } finally {
+    share.release(); // however the request ended: queued, refused, failed, or its client gone
+  }
+}
+
+async function queue(
+  c: Context,
+  options: GatewayOptions,
+  log: Logger,
+  api: string,
+  payload: Uint8Array,
+): Promise<Response> {
   const contentType = c.req.header("content-type") ?? "";
-  const payload = await readBody(c, options.maxBodyBytes);
-  checkPayload(contentType, payload);
+  await checkPayload(contentType, payload);
   const id = randomUUID();
   const record = newRecord(api, id);
   const revision = await options.store.create(record);
@@ -261,6 +287,12 @@ function onError(err: Error, c: Context, log: Logger): Response {
     if (err.status === 401) c.header("WWW-Authenticate", 'Bearer realm="glia"');
     log.info({ status: err.status, code: err.code, path: c.req.path, method: c.req.method }, err.message);
     return c.json({ error: err.message, code: err.code }, err.status);
+  }
+  if (err instanceof GatewayBusyError) {
+    log.info({ path: c.req.path, method: c.req.method }, err.message);
+    c.header("Retry-After", "1");
+    c.header("Connection", "close"); // the rest of the body is not read
+    return c.json({ error: err.message, code: err.code }, 503);
   }
   if (err instanceof QueueFullError) {
     log.info({ api: err.api, path: c.req.path }, err.message);

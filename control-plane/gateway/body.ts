@@ -1,21 +1,24 @@
 import type { Context } from "hono";
 import type { IncomingMessage } from "node:http";
+import type { BodyShare } from "./body-budget.ts";
 import { BodyIncompleteError, PayloadTooLargeError } from "./errors.ts";
 
 /**
- * Reads a request body of at most `limit` bytes. A declared Content-Length over the limit is
- * refused before a byte is read; a chunked body is counted while it streams and refused as soon as
- * it passes the limit, so an oversized body is never held whole in memory.
+ * Reads a request body of at most `limit` bytes, into `share` of the gateway's body memory. A
+ * declared Content-Length over the limit is refused before a byte is read, and one the share
+ * cannot cover (GatewayBusyError) too; a chunked body is counted while it streams and refused as
+ * soon as it passes either, so an oversized body is never held whole in memory.
  */
-export async function readBody(c: Context, limit: number): Promise<Uint8Array> {
+export async function readBody(c: Context, limit: number, share: BodyShare): Promise<Uint8Array> {
   const declared = Number(c.req.header("content-length") ?? Number.NaN);
   if (declared > limit) throw new PayloadTooLargeError(limit);
+  if (declared > 0) share.cover(declared);
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   // On Node, reading the IncomingMessage directly skips building a web ReadableStream per request.
-  return incoming ? readIncoming(incoming, limit) : readWeb(c, limit);
+  return incoming ? readIncoming(incoming, limit, share) : readWeb(c, limit, share);
 }
 
-function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Array> {
+function readIncoming(incoming: IncomingMessage, limit: number, share: BodyShare): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -24,10 +27,15 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Ar
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.byteLength;
-      if (size <= limit) return void chunks.push(chunk);
-      done();
-      incoming.pause(); // stop reading; the 413 goes out with Connection: close
-      reject(new PayloadTooLargeError(limit));
+      try {
+        if (size > limit) throw new PayloadTooLargeError(limit);
+        share.cover(size);
+        chunks.push(chunk);
+      } catch (err) {
+        done();
+        incoming.pause(); // stop reading; the 413 or 503 goes out with Connection: close
+        reject(err as Error);
+      }
     };
     const onEnd = (): void => {
       done();
@@ -42,7 +50,7 @@ function readIncoming(incoming: IncomingMessage, limit: number): Promise<Uint8Ar
   });
 }
 
-async function readWeb(c: Context, limit: number): Promise<Uint8Array> {
+async function readWeb(c: Context, limit: number, share: BodyShare): Promise<Uint8Array> {
   const reader = c.req.raw.body?.getReader();
   if (!reader) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
@@ -51,9 +59,12 @@ async function readWeb(c: Context, limit: number): Promise<Uint8Array> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > limit) {
+    try {
+      if (size > limit) throw new PayloadTooLargeError(limit);
+      share.cover(size);
+    } catch (err) {
       await reader.cancel();
-      throw new PayloadTooLargeError(limit);
+      throw err;
     }
     chunks.push(value);
   }

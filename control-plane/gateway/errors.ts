@@ -35,6 +35,19 @@ export class BodyIncompleteError extends RequestRejectedError {
   }
 }
 
+/**
+ * Taking this body would pass the cap on bytes of request bodies held in memory at once: the
+ * gateway is busy, not the client wrong; answered 503 with Retry-After, and nothing is stored.
+ */
+export class GatewayBusyError extends GliaError {
+  constructor(capBytes: number) {
+    super(
+      "GATEWAY_BUSY",
+      `the gateway is busy: the request bodies it holds would pass its limit of ${formatBytes(capBytes)} in memory; retry shortly`,
+    );
+  }
+}
+
 /** No API at that path, or no request with that id. */
 export class NotFoundError extends RequestRejectedError {
   constructor(message: string) {

@@ -6,6 +6,7 @@ import {
   type ApiKeys,
   type ApiRoute,
   type GatewayOptions,
+  BodyBudget,
   createGatewayApp,
   createInternalApp,
   GatewayMetrics,
@@ -52,15 +53,17 @@ export async function gatewayOptions(
   nc: NatsConnection,
   stores: PlatformStores,
   routes: RouteTable,
-  o: { logger: Logger; maxBodyBytes?: number; apiKeys?: ApiKeys | null },
+  o: { logger: Logger; maxBodyBytes?: number; maxBodyMemoryBytes?: number; apiKeys?: ApiKeys | null },
 ): Promise<GatewayOptions> {
+  const maxBodyBytes = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return {
     routes,
     store: stores.store,
     queue: stores.queue,
     waiters: await RecordWaiters.open(stores.store),
     logger: o.logger,
-    maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    maxBodyBytes,
+    bodyBudget: BodyBudget.forBodies(maxBodyBytes, o.maxBodyMemoryBytes),
     // A queued message carries the body plus headers (at most 16 KiB in Node): keep room for them.
     inlineLimitBytes: stores.store.maxRecordBytes - 64 * 1024,
     payloads: stores.payloads,
@@ -116,6 +119,8 @@ export interface GatewayServiceOptions {
   replicas?: number;
   /** @default 100 MiB */
   maxBodyBytes?: number;
+  /** Bytes of request bodies held in memory at once; past it, 503. @default 256 MiB, or 2 × maxBodyBytes if more */
+  maxBodyMemoryBytes?: number;
   apiKeys?: ApiKeys | null;
 }
 
