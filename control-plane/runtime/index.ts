@@ -18,3 +18,4 @@ export {
 export { handlerEnvironment } from "./project-env.ts";
 export { EnvironmentBuildError, HandlerLoadError, RuntimeTimeoutError, RuntimeUnavailableError } from "./errors.ts";
 export { threadsPerRuntime, threadEnvironment, THREAD_VARIABLES } from "./threads.ts";
+export { inheritedEnvironment } from "./handler-env.ts";

@@ -9,6 +9,7 @@ import type { Logger } from "../observability/index.ts";
 import { RuntimeClient, DEFAULT_MAX_MESSAGE_BYTES } from "./client.ts";
 import { HandlerLoadError, RuntimeUnavailableError } from "./errors.ts";
 import { threadEnvironment } from "./threads.ts";
+import { inheritedEnvironment } from "./handler-env.ts";
 
 /** Key of the runtime's marker lines around each request (see python-runtime's server.py). */
 const OUTPUT_MARKER = "glia_output";
@@ -152,8 +153,9 @@ export class RuntimeProcess {
     const args = ["-m", "glia_runtime", "--socket", socket, "--project", projectDir, "--spec", specFile];
     const child = spawn(python, args, {
       cwd: projectDir,
+      // Only ordinary variables of glia's own environment, never its secrets (see handler-env.ts).
       env: {
-        ...process.env,
+        ...inheritedEnvironment(process.env),
         ...env,
         ...(this.#launch.threads ? threadEnvironment(this.#launch.threads, process.env, env) : {}),
         ...this.#devicesEnv(),

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { EnvironmentBuildError } from "./errors.ts";
+import { inheritedEnvironment } from "./handler-env.ts";
 
 /** The folder holding the `glia_runtime` package; put on the runtime's PYTHONPATH. */
 export const RUNTIME_ROOT = fileURLToPath(new URL("../../python-runtime", import.meta.url));
@@ -81,7 +82,10 @@ async function build(
 ): Promise<void> {
   const progress = request.onProgress ?? (() => {});
   progress(`creating a Python environment in ${dir}`);
-  await run(basePython, ["-m", "venv", dir], progress);
+  // pip runs the packages' own build code and dependencies.sh is the project's: neither sees a
+  // secret of glia's environment, only what a handler sees, plus pip's own settings.
+  const env = inheritedEnvironment(process.env, { forPip: true });
+  await run(basePython, ["-m", "venv", dir], progress, { env });
   const pip = [
     join(dir, "bin", "python"),
     "-m",
@@ -92,15 +96,15 @@ async function build(
     "off",
   ];
   progress("installing the runtime's requirements (grpcio, protobuf)");
-  await run(pip[0]!, [...pip.slice(1), "-r", RUNTIME_LOCK], progress);
+  await run(pip[0]!, [...pip.slice(1), "-r", RUNTIME_LOCK], progress, { env });
   if (hasScript) {
     progress(`running ${request.shellFile}`);
-    const env = { ...process.env, VIRTUAL_ENV: dir, PATH: `${join(dir, "bin")}:${process.env["PATH"] ?? ""}` };
-    await run("bash", ["-e", request.shellFile!], progress, { cwd: dirname(request.shellFile!), env });
+    const scriptEnv = { ...env, VIRTUAL_ENV: dir, PATH: `${join(dir, "bin")}:${process.env["PATH"] ?? ""}` };
+    await run("bash", ["-e", request.shellFile!], progress, { cwd: dirname(request.shellFile!), env: scriptEnv });
   }
   if (hasRequirements) {
     progress(`installing the project's requirements from ${request.requirementsFile}`);
-    await run(pip[0]!, [...pip.slice(1), "-r", request.requirementsFile], progress);
+    await run(pip[0]!, [...pip.slice(1), "-r", request.requirementsFile], progress, { env });
   }
   await writeFile(join(dir, READY_MARK), `${new Date().toISOString()}\n`);
 }
