@@ -7,6 +7,24 @@ export { ConfigError, formatIssue, type ConfigIssue } from "./errors.ts";
 export { CONFIG_FILE_NAME, loadProject } from "./load.ts";
 export { resolveConfig } from "./resolve.ts";
 export { canonicalEndpoint } from "./resolve-api.ts";
+export {
+  claimEndpoints,
+  endpointClash,
+  endpointsOverlap,
+  RESERVED_ENDPOINTS,
+  reservedEndpointProblem,
+  standingClaims,
+  type ClaimProblem,
+  type EndpointOwner,
+} from "./endpoints.ts";
+export {
+  BUNDLE_NAME,
+  checkRegistryEntry,
+  checkResolvedSpec,
+  RegistryEntryError,
+  resolvedApiSpecSchema,
+  type RegistryEntryIssue,
+} from "./registry-entry.ts";
 export { compareQuantities, parseQuantity, quantityToNumber, type Quantity } from "./quantity.ts";
 export { durationToSeconds, parseDuration } from "./duration.ts";
 export { DEFAULT_RETRIES } from "./resolve-glia.ts";
@@ -18,8 +36,10 @@ export {
   stageProject,
   type ProjectFile,
   type ProjectFiles,
+  type StageOptions,
 } from "./project-files.ts";
 export type {
+  DeployedApi,
   LoadedProject,
   ResolvedApiSpec,
   ResolvedAutoscaling,

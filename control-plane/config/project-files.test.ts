@@ -193,10 +193,20 @@ describe("stageProject", () => {
     assert.equal((await stat(join(dest, "handler.py"))).mode & 0o111, 0);
   }
 
-  test("reproduces the files, hard-linked on the same filesystem", T, async () => {
+  test("copies the files: a write to the copy leaves the original as it was", T, async () => {
     const dir = await project();
     const dest = join(dirname(dir), "staged", "copy");
     await stageProject(await listProjectFiles(dir, join(dir, "cortex.yaml")), dest);
+    await assertStaged(dir, dest);
+    assert.notEqual((await stat(join(dest, "handler.py"))).ino, (await stat(join(dir, "handler.py"))).ino);
+    await writeFile(join(dest, "handler.py"), "edited by the handler\n");
+    assert.equal(await readFile(join(dir, "handler.py"), "utf8"), "class Handler: ...\n");
+  });
+
+  test("reproduces the files, hard-linked on the same filesystem when asked", T, async () => {
+    const dir = await project();
+    const dest = join(dirname(dir), "staged", "copy");
+    await stageProject(await listProjectFiles(dir, join(dir, "cortex.yaml")), dest, { hardLinks: true });
     await assertStaged(dir, dest);
     const source = await stat(join(dir, "handler.py"));
     assert.equal((await stat(join(dest, "handler.py"))).ino, source.ino);

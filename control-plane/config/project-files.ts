@@ -2,7 +2,7 @@
  * @module
  * The files of a project that its handler sees, chosen by Cortex's rules, and a staged copy of them.
  */
-import type { Dirent } from "node:fs";
+import { constants, type Dirent } from "node:fs";
 import { chmod, copyFile, link, mkdir, readdir, readFile, realpath, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import ignore, { type Ignore } from "ignore";
@@ -150,22 +150,36 @@ function tooLargeInTotal(root: string, files: readonly ProjectFile[], totalBytes
   );
 }
 
+export interface StageOptions {
+  /**
+   * Hard-link the files where the filesystem allows it instead of copying them. Only for a copy
+   * nobody writes to (e.g. one that is packed and removed): a write through a link changes the
+   * original. A handler's copy is always a real copy, so it cannot change the bundle it came from.
+   * @default false
+   */
+  hardLinks?: boolean;
+}
+
 /**
  * Copies exactly `files` into `destination` (made, with missing parents; it must be absent or empty),
- * keeping their relative paths and modes. Files are hard-linked where the filesystem allows it (so
- * the copies share the originals' contents and modes) and copied otherwise; a linked file is staged
- * as the file it points to. The copy is built in `<destination>.partial-<pid>` and renamed into
- * place, so `destination` is either complete or untouched; the partial folder is removed on failure.
+ * keeping their relative paths and modes. Files are copied (a copy-on-write clone where the
+ * filesystem has them), or hard-linked with `hardLinks`; a linked file is staged as the file it
+ * points to. The copy is built in `<destination>.partial-<pid>` and renamed into place, so
+ * `destination` is either complete or untouched; the partial folder is removed on failure.
  * @throws ProjectStagingError when `destination` holds files.
  */
-export async function stageProject(files: ProjectFiles, destination: string): Promise<void> {
+export async function stageProject(
+  files: ProjectFiles,
+  destination: string,
+  options: StageOptions = {},
+): Promise<void> {
   const target = resolve(destination);
   await assertEmptyOrAbsent(target);
   const partial = `${target}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });
   try {
     await mkdir(partial, { recursive: true });
-    await placeFiles(files, partial);
+    await placeFiles(files, partial, options.hardLinks ?? false);
     await rename(partial, target);
   } catch (error) {
     await rm(partial, { recursive: true, force: true });
@@ -186,9 +200,9 @@ async function assertEmptyOrAbsent(target: string): Promise<void> {
 /** Link failures that mean "copy instead" rather than a real problem. */
 const CANNOT_LINK = ["EXDEV", "EPERM", "EMLINK", "ENOTSUP", "EOPNOTSUPP"];
 
-async function placeFiles(files: ProjectFiles, into: string): Promise<void> {
+async function placeFiles(files: ProjectFiles, into: string, hardLinks: boolean): Promise<void> {
   const made = new Set<string>();
-  let linking = true;
+  let linking = hardLinks;
   for (const file of files.files) {
     const source = await realpath(join(files.root, file.path));
     const dest = join(into, ...file.path.split("/"));
@@ -209,7 +223,7 @@ async function placeFiles(files: ProjectFiles, into: string): Promise<void> {
 }
 
 async function copyWithMode(source: string, dest: string): Promise<void> {
-  await copyFile(source, dest);
+  await copyFile(source, dest, constants.COPYFILE_FICLONE);
   await chmod(dest, (await stat(source)).mode & 0o7777);
 }
 

@@ -20,7 +20,8 @@ export function projectRelative(scope: Scope, path: string, value: string): stri
   return posix.normalize(value).replace(/(.)\/+$/, "$1");
 }
 
-function relativePathProblem(value: string): string | null {
+/** Why `value` is not a path inside the project (empty, absolute, `~`-prefixed, leaving it); null when it is. */
+export function relativePathProblem(value: string): string | null {
   if (value === "") return CANNOT_BE_EMPTY;
   if (value.startsWith("/") || value.startsWith("~")) return mustBeRelative(value);
   const normalized = posix.normalize(value);

@@ -2,6 +2,7 @@
  * @module
  * One API entry: its identity (`name`, `kind`, `networking.endpoint`) and its sections.
  */
+import { reservedEndpointProblem } from "./endpoints.ts";
 import { CANNOT_BE_EMPTY, invalidValue, show, tooLong } from "./messages.ts";
 import { checkShmSize, resolveCompute } from "./resolve-compute.ts";
 import { resolveHandler } from "./resolve-handler.ts";
@@ -59,7 +60,8 @@ function checkName(scope: Scope, value: string | undefined): string | null {
   return name;
 }
 
-function nameProblem(name: string): string | null {
+/** Why `name` cannot name an API (DNS-1035 label, at most 42 characters, no `b-`); null when it can. */
+export function nameProblem(name: string): string | null {
   if (name === "") return CANNOT_BE_EMPTY;
   if (name.length > MAX_NAME_LENGTH) return tooLong(name, MAX_NAME_LENGTH);
   if (!DNS_1035.test(name)) {
@@ -97,14 +99,20 @@ function resolveEndpoint(scope: Scope, value: string | undefined, name: string |
   return null;
 }
 
-function endpointProblem(value: string): string | null {
+/** Why `value` cannot be an endpoint as written in `networking.endpoint`; null when it can. */
+export function endpointProblem(value: string): string | null {
   if (value.length > MAX_ENDPOINT_LENGTH) return tooLong(value, MAX_ENDPOINT_LENGTH);
   if (!ENDPOINT_CHARACTERS.test(value)) {
     return `${show(value)} must consist of letters, numbers, '/', '-', '_', or '.'`;
   }
   if (value.includes("//")) return `${show(value)} cannot contain adjacent slashes`;
-  if (canonicalEndpoint(value) === "/") return "`/` is not allowed (a path must be specified)";
-  return null;
+  const canonical = canonicalEndpoint(value);
+  if (canonical === "/") return "`/` is not allowed (a path must be specified)";
+  // Clients and proxies resolve `.` and `..` segments away, so such an endpoint names another path.
+  if (canonical.split("/").some((segment) => segment === "." || segment === "..")) {
+    return `${show(value)} cannot contain \`.\` or \`..\` path segments`;
+  }
+  return reservedEndpointProblem(canonical);
 }
 
 /** `a/b/` → `/a/b`; `` and `/` → `/`. */

@@ -15,7 +15,7 @@ export const DEFAULT_CPU = "200m";
 export const MIN_CPU = "20m";
 /** Smallest memory request Cortex accepted. */
 export const MIN_MEM = "20Mi";
-const NODE_GROUP = /^[a-zA-Z0-9_-]+$/;
+export const NODE_GROUP = /^[a-zA-Z0-9_-]+$/;
 
 /** Checks `compute`, filling in the defaults. */
 export function resolveCompute(scope: Scope, raw: RawCompute): ResolvedCompute {

@@ -11,12 +11,12 @@ import type { RawHandler } from "./schema.ts";
 import { checkBounds, required, type Scope } from "./scope.ts";
 import type { ResolvedHandler } from "./types.ts";
 
-const HANDLER_TYPES = ["python", "tensorflow"] as const;
-const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
+export const HANDLER_TYPES = ["python", "tensorflow"] as const;
+export const LOG_LEVELS = ["debug", "info", "warning", "error"] as const;
 /** @default "info" */
 export const DEFAULT_LOG_LEVEL = "info";
 /** Prefixes of environment variable names that Cortex and glia set themselves. */
-const RESERVED_ENV_PREFIXES = ["CORTEX_", "GLIA_"];
+export const RESERVED_ENV_PREFIXES = ["CORTEX_", "GLIA_"];
 /** Keys that Cortex accepted for other kinds and refused for AsyncAPI. */
 const KEYS_NOT_FOR_ASYNC = ["server_side_batching", "multi_model_reloading", "protobuf_path"] as const;
 /** `python_path` values that would only repeat the project directory, already on the path. */

@@ -16,6 +16,11 @@ const DIGEST = String.raw`[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0
 const NAME = `(?:${DOMAIN}/)?${COMPONENT}(?:/${COMPONENT})*`;
 const IMAGE = new RegExp(`^${NAME}(?::${TAG})?(?:@${DIGEST})?$`);
 
+/** True for an image reference Docker would accept (`[registry[:port]/]name[:tag][@digest]`). */
+export function isImageReference(value: string): boolean {
+  return IMAGE.test(value);
+}
+
 /** An image reference, or null when absent or empty; reports one Docker would refuse. */
 export function checkImage(scope: Scope, path: string, value: string | null | undefined): string | null {
   if (value === undefined || value === null || value === "") return null;

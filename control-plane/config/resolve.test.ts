@@ -71,13 +71,13 @@ describe("resolveConfig", () => {
   });
 
   test("resolves several APIs in file order", T, () => {
-    const raw = [BASE_API, withApi({ name: "iris-v2", networking: { endpoint: "iris/v2/" } })];
+    const raw = [BASE_API, withApi({ name: "iris-v2", networking: { endpoint: "iris-v2/predict/" } })];
     const { apis } = resolveConfig(raw, "cortex.yaml", makeProject());
     assert.deepEqual(
       apis.map((api) => [api.name, api.endpoint]),
       [
         ["iris", "/iris"],
-        ["iris-v2", "/iris/v2"],
+        ["iris-v2", "/iris-v2/predict"],
       ],
     );
   });

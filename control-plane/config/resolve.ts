@@ -4,6 +4,7 @@
  * of each field, then the rules across APIs. Every problem in the file is collected before one
  * `ConfigError` is thrown.
  */
+import { endpointsOverlap } from "./endpoints.ts";
 import { ConfigError, type ConfigIssue } from "./errors.ts";
 import { NO_APIS, NOT_A_LIST_OF_MAPS, show } from "./messages.ts";
 import { resolveApi, type ResolvedEntry } from "./resolve-api.ts";
@@ -77,18 +78,26 @@ function checkUniqueNames(checked: Checked[]): void {
   }
 }
 
-/** Reports every entry whose endpoint repeats an earlier entry's (unless its name already did). */
+/**
+ * Reports every entry whose endpoint repeats, contains or lies inside an earlier entry's (unless
+ * its name already repeated that entry's).
+ */
 function checkUniqueEndpoints(checked: Checked[]): void {
-  const owners = new Map<string, string | null>();
+  const earlier: Array<{ name: string | null; endpoint: string }> = [];
   for (const { scope, name, endpoint } of checked) {
     if (endpoint === null) continue;
-    const owner = owners.get(endpoint);
-    if (owner === undefined) owners.set(endpoint, name);
-    else if (owner !== name) scope.report("networking.endpoint", endpointTaken(endpoint, owner));
+    const other = earlier.find((e) => e.name !== name && endpointsOverlap(e.endpoint, endpoint));
+    if (other !== undefined) scope.report("networking.endpoint", endpointTaken(endpoint, other));
+    earlier.push({ name, endpoint });
   }
 }
 
-function endpointTaken(endpoint: string, owner: string | null): string {
-  const by = owner === null ? "" : ` (also used by ${show(owner)})`;
-  return `endpoint ${show(endpoint)} must be unique across apis${by}`;
+function endpointTaken(endpoint: string, other: { name: string | null; endpoint: string }): string {
+  const by = other.name === null ? "" : ` (also used by ${show(other.name)})`;
+  if (other.endpoint === endpoint) return `endpoint ${show(endpoint)} must be unique across apis${by}`;
+  const of = other.name === null ? "another api's" : `${show(other.name)}'s`;
+  return (
+    `endpoint ${show(endpoint)} overlaps ${of} endpoint ${show(other.endpoint)}; an endpoint may not lie inside ` +
+    "another api's (its health check and records are served below it)"
+  );
 }

@@ -26,7 +26,8 @@ const modelPathSchema = z
   .strictObject({ name: text(), path: text(), signature_key: text() }, typeError("map"))
   .partial();
 
-const modelsSchema = z
+/** `handler.models` as written (kept as written in a resolved spec). */
+export const modelsSchema = z
   .strictObject(
     {
       path: text(),

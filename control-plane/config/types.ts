@@ -128,3 +128,14 @@ export interface LoadedProject {
   /** Problems that do not stop the project from being served, one formatted line each. */
   warnings: string[];
 }
+
+/** One deployed API as the registry holds it: its resolved spec and the bundle of its project files. */
+export interface DeployedApi {
+  spec: ResolvedApiSpec;
+  /** Name of the project bundle in the object store (`sha256-` and 40 hex digits of its files' hash). */
+  bundle: string;
+  /** The config file it came from, for messages. */
+  configFile: string;
+  /** When it was deployed (ISO 8601); identifies the deploy its status is about. */
+  deployedAt: string;
+}
