@@ -3,13 +3,15 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { loadProject } from "../config/index.ts";
 import {
   ApiRegistry,
+  claimProblem,
   DeadLetters,
   followLogs,
   ResultStore,
   WorkQueue,
   type ApiStatus,
-  type DeployedApi,
+  type EndpointClaims,
   type LogLine,
+  type RegistryEntry,
 } from "../jobs/index.ts";
 import { connectNats, deployProject, readState, Reconciler, requeue } from "../platform/index.ts";
 import { say, UsageError } from "./flags.ts";
@@ -87,7 +89,8 @@ export async function runGet(name: string | undefined, flags: ControlFlags): Pro
     const apis = name ? [await registry.get(name)] : await registry.list();
     if (name && !apis[0]) throw new UsageError(`${name} is not deployed`);
     const queue = await WorkQueue.open(nc);
-    const rows = await Promise.all(apis.map((a) => row(a!, registry, queue, gatewayUrl)));
+    const claims = await registry.claims();
+    const rows = await Promise.all(apis.map((a) => row(a!, { registry, queue, claims, gatewayUrl })));
     if (flags.output === "json") return console.log(JSON.stringify(name ? rows[0] : rows, null, 2));
     if (rows.length === 0) return say("no apis are deployed");
     printTable(rows);
@@ -99,12 +102,19 @@ export async function runGet(name: string | undefined, flags: ControlFlags): Pro
   });
 }
 
-async function row(
-  api: DeployedApi,
-  registry: ApiRegistry,
-  queue: WorkQueue,
-  gatewayUrl: string | null,
-): Promise<ApiRow> {
+interface RowSources {
+  registry: ApiRegistry;
+  queue: WorkQueue;
+  claims: EndpointClaims;
+  gatewayUrl: string | null;
+}
+
+async function row(entry: RegistryEntry, sources: RowSources): Promise<ApiRow> {
+  const { registry, queue, claims, gatewayUrl } = sources;
+  const api = entry.api;
+  // A refused entry is shown as such: it is neither run nor routed, whatever its status says.
+  const refused = api ? claimProblem(api, claims) : entry.error.message;
+  if (!api || refused !== null) return refusedRow(entry, refused ?? "");
   const status: ApiStatus | null = await registry.status(api.spec.name);
   // A status about an older deploy means the platform has not picked this one up yet.
   const state = status?.deployedAt === api.deployedAt ? status.state : "updating";
@@ -119,6 +129,21 @@ async function row(
     bundle: api.bundle,
     deployedAt: api.deployedAt,
     ...(status?.message && state === "error" ? { message: status.message } : {}),
+  };
+}
+
+function refusedRow(entry: RegistryEntry, message: string): ApiRow {
+  const { api } = entry;
+  return {
+    name: entry.name,
+    status: "error",
+    replicas: 0,
+    queued: null,
+    endpoint: api?.spec.endpoint ?? "?",
+    url: null,
+    bundle: api?.bundle ?? "?",
+    deployedAt: api?.deployedAt ?? "?",
+    message,
   };
 }
 
@@ -153,7 +178,10 @@ function printTable(rows: ApiRow[]): void {
 /** `glia delete <name>`: stop the API and drop its queued requests; stored results stay until they expire. */
 export async function runDelete(name: string, flags: ControlFlags): Promise<void> {
   await withPlatform(flags, async ({ registry }) => {
-    if (!(await registry.get(name))) throw new UsageError(`${name} is not deployed`);
+    // A claim left by a deploy that stopped before writing its entry is released the same way.
+    const claims = await registry.claims();
+    const claimed = claims.held.has(name) || claims.problems.some((p) => p.api === name);
+    if (!(await registry.get(name)) && !claimed) throw new UsageError(`${name} is not deployed`);
     await registry.remove(name);
     if (flags.output === "json") console.log(JSON.stringify({ name, action: "deleting" }));
     else say(`deleting ${name}`);
@@ -163,7 +191,10 @@ export async function runDelete(name: string, flags: ControlFlags): Promise<void
 /** `glia logs <name>`: follow the API's runtime output live (Ctrl-C stops). */
 export async function runLogs(name: string, flags: ControlFlags): Promise<void> {
   await withPlatform(flags, async ({ nc, registry }) => {
-    if (!(await registry.get(name))) throw new UsageError(`${name} is not deployed`);
+    const entry = await registry.get(name);
+    if (!entry) throw new UsageError(`${name} is not deployed`);
+    const refused = entry.api ? claimProblem(entry.api, await registry.claims()) : entry.error.message;
+    if (refused !== null) say(`${name} is not running: ${refused}`);
     const stop = new AbortController();
     process.once("SIGINT", () => stop.abort());
     process.once("SIGTERM", () => stop.abort());

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { checkRegistryEntry, checkResolvedSpec, RegistryEntryError } from "./registry-entry.ts";
 import { resolveConfig } from "./resolve.ts";
-import { BASE_API, makeProject, removeProjects, withApi } from "./test-project.ts";
+import { makeProject, removeProjects, withApi } from "./test-project.ts";
 import type { DeployedApi, ResolvedApiSpec } from "./types.ts";
 
 const T = { timeout: 10_000 };
@@ -119,9 +119,5 @@ describe("checkResolvedSpec", () => {
     const bad = checkResolvedSpec("spec.json", { ...spec, handler: { ...spec.handler, path: "../x.py" } });
     assert.ok(bad instanceof RegistryEntryError);
     assert.match(bad.message, /^the API spec in spec\.json is refused: handler\.path: /);
-  });
-
-  test("the base API resolves to a spec the schema accepts", T, () => {
-    assert.equal(BASE_API.name, "iris");
   });
 });

@@ -26,7 +26,15 @@ export { isApiName, isRequestId } from "./names.ts";
 export { RecordWaiters } from "./record-waiters.ts";
 export { QueueFullError, RecordConflictError, RecordTooLargeError, StoreUnavailableError } from "./errors.ts";
 export { answerScrapes, scrapeWorkers } from "./metrics-exchange.ts";
-export { ApiRegistry, type ApiState, type ApiStatus, type DeployedApi } from "./registry.ts";
+export {
+  ApiRegistry,
+  claimProblem,
+  type ApiState,
+  type ApiStatus,
+  type DeployedApi,
+  type EndpointClaims,
+  type RegistryEntry,
+} from "./registry.ts";
 export { followLogs, publishLog, type LogLine } from "./log-stream.ts";
 export { DeadLetters, type DeadLetter } from "./dead-letters.ts";
 export { PayloadStore } from "./payload-store.ts";

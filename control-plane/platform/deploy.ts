@@ -1,7 +1,6 @@
-import type { LoadedProject } from "../config/index.ts";
+import { claimEndpoints, ConfigError, type LoadedProject } from "../config/index.ts";
 import type { ApiRegistry } from "../jobs/index.ts";
 import { bundleProject } from "./bundle.ts";
-import { PlatformConfigError } from "./errors.ts";
 
 export type DeployAction = "creating" | "updating" | "up to date";
 
@@ -14,16 +13,19 @@ export interface DeployResult {
 }
 
 /**
- * `glia deploy`: bundles the project into the object store and writes each API to the registry.
- * The running platform picks the change up. An API whose spec and files are unchanged is left alone.
+ * `glia deploy`: bundles the project into the object store, claims its endpoints, and writes each
+ * API to the registry. The running platform picks the change up. An API whose spec and files are
+ * unchanged is left alone.
+ * @throws ConfigError when an endpoint is reserved, taken by another API or nested with one.
  */
 export async function deployProject(registry: ApiRegistry, project: LoadedProject): Promise<DeployResult[]> {
-  await checkEndpoints(registry, project);
   const bundle = await bundleProject(project);
   if (!(await registry.hasBundle(bundle.name))) await registry.putBundle(bundle.name, bundle.bytes);
+  // Claimed before the entries are written: the platform serves an entry only once it holds its claim.
+  await claimProject(registry, project);
   const results: DeployResult[] = [];
   for (const spec of project.apis) {
-    const existing = await registry.get(spec.name);
+    const existing = (await registry.get(spec.name))?.api ?? null; // a refused entry is replaced
     const same = existing?.bundle === bundle.name && JSON.stringify(existing.spec) === JSON.stringify(spec);
     const deployedAt = same ? existing.deployedAt : new Date().toISOString();
     if (!same) await registry.put({ spec, bundle: bundle.name, configFile: project.configFile, deployedAt });
@@ -33,16 +35,18 @@ export async function deployProject(registry: ApiRegistry, project: LoadedProjec
   return results;
 }
 
-/** An endpoint may belong to one API only, across everything deployed. */
-async function checkEndpoints(registry: ApiRegistry, project: LoadedProject): Promise<void> {
-  const deployed = await registry.list();
-  for (const spec of project.apis) {
-    const other = deployed.find((d) => d.spec.endpoint === spec.endpoint && d.spec.name !== spec.name);
-    if (other) {
-      throw new PlatformConfigError(
-        `${project.configFile}: ${spec.name} (AsyncAPI): networking.endpoint: ${spec.endpoint} is already being used by ${other.spec.name}; ` +
-          `choose another endpoint or delete ${other.spec.name} first`,
-      );
-    }
-  }
+/**
+ * Claims every endpoint of the project in one compare-and-set of the registry's claims, so two
+ * deploys racing for one endpoint (or nested ones) cannot both win: the loser re-reads the claims,
+ * finds the winner's and is refused here, naming it.
+ */
+async function claimProject(registry: ApiRegistry, project: LoadedProject): Promise<void> {
+  const wanted = project.apis.map((spec) => ({ api: spec.name, endpoint: spec.endpoint }));
+  await registry.claimEndpoints((claimed) => {
+    const { claims, problems } = claimEndpoints(claimed, wanted);
+    if (problems.length === 0) return claims;
+    throw new ConfigError(
+      problems.map((p) => ({ file: project.configFile, api: p.api, path: "networking.endpoint", message: p.message })),
+    );
+  });
 }

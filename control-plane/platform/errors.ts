@@ -23,3 +23,24 @@ export class WorkerStartError extends GliaError {
     this.api = api;
   }
 }
+
+/** A project bundle holding what a bundle `glia deploy` made never holds (links, devices, paths leaving it). */
+export class BundleContentError extends GliaError {
+  readonly bundle: string;
+
+  constructor(bundle: string, refused: readonly string[]) {
+    super(
+      "BUNDLE_REFUSED",
+      `the project bundle ${bundle} is refused, nothing of it was unpacked: ${refused.slice(0, 5).join("; ")}` +
+        `${refused.length > 5 ? ` (and ${refused.length - 5} more)` : ""}; deploy the project again with \`glia deploy\``,
+    );
+    this.bundle = bundle;
+  }
+}
+
+/** A deployed API's file path that resolves (following links) outside its unpacked bundle. */
+export class BundlePathError extends GliaError {
+  constructor(message: string) {
+    super("BUNDLE_PATH_OUTSIDE", message);
+  }
+}

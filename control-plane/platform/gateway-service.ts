@@ -1,7 +1,17 @@
 import type { Hono } from "hono";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../observability/index.ts";
-import { ApiRegistry, PayloadStore, RecordWaiters, ResultStore, scrapeWorkers, WorkQueue } from "../jobs/index.ts";
+import {
+  ApiRegistry,
+  claimProblem,
+  PayloadStore,
+  RecordWaiters,
+  ResultStore,
+  scrapeWorkers,
+  WorkQueue,
+  type DeployedApi,
+  type EndpointClaims,
+} from "../jobs/index.ts";
 import {
   type ApiKeys,
   type ApiRoute,
@@ -149,12 +159,7 @@ export async function startGatewayService(o: GatewayServiceOptions): Promise<Gat
   try {
     const stores = await openStores(nc, o.natsUrl, { ttlMs: o.resultTtlMs, replicas: o.replicas ?? 1 });
     const routes = new RouteTable();
-    const byApi = new Map<string, ApiRoute>();
-    s.stopWatch = await stores.registry.watch((name, api) => {
-      if (api) byApi.set(name, { api: name, endpoint: api.spec.endpoint });
-      else byApi.delete(name);
-      routes.replace(byApi.values());
-    });
+    s.stopWatch = await routeRegistry(stores.registry, routes, log);
     const options = await gatewayOptions(nc, stores, routes, o);
     s.waiters = options.waiters;
     const internalAt = { host: o.internalHost ?? "127.0.0.1", port: o.internalPort ?? 8888, fallback: false };
@@ -169,4 +174,30 @@ export async function startGatewayService(o: GatewayServiceOptions): Promise<Gat
     await stop();
     throw err;
   }
+}
+
+/**
+ * Keeps `routes` to the registry's APIs whose entries pass their checks and hold the claim to
+ * their endpoint. A refused entry is logged and not routed; an API whose new entry is refused keeps
+ * the route of its last good one (as the reconciler keeps its last good version running).
+ */
+async function routeRegistry(registry: ApiRegistry, routes: RouteTable, log: Logger): Promise<() => void> {
+  const admitted = new Map<string, DeployedApi>();
+  let claims: EndpointClaims = { held: new Map(), problems: [] };
+  const update = (): void => {
+    const routed = [...admitted.values()].filter((api) => claimProblem(api, claims) === null);
+    routes.replace(routed.map((api): ApiRoute => ({ api: api.spec.name, endpoint: api.spec.endpoint })));
+  };
+  return registry.watch(
+    (name, entry) => {
+      if (entry === null) admitted.delete(name);
+      else if (entry.api) admitted.set(name, entry.api);
+      else log.error({ api: name, problem: entry.error.message }, "registry entry refused: not routed");
+      update();
+    },
+    (changed) => {
+      claims = changed;
+      update();
+    },
+  );
 }

@@ -1,11 +1,19 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../observability/index.ts";
-import type { ApiRegistry, ApiStatus, DeployedApi, WorkQueue } from "../jobs/index.ts";
+import {
+  claimProblem,
+  type ApiRegistry,
+  type ApiStatus,
+  type DeployedApi,
+  type EndpointClaims,
+  type RegistryEntry,
+  type WorkQueue,
+} from "../jobs/index.ts";
 import type { RouteTable } from "../gateway/index.ts";
 import { ensureEnvironment } from "../runtime/index.ts";
 import { maxDeliveries } from "../worker/index.ts";
-import { unpackBundle } from "./bundle.ts";
+import { confineToBundle, unpackBundle } from "./bundle.ts";
 import { WorkerProcess } from "./worker-process.ts";
 import { GpuAllocator } from "./gpus.ts";
 
@@ -51,6 +59,10 @@ export class Reconciler {
   readonly #gpus: GpuAllocator;
   #stopWatch: (() => void) | null = null;
   #stopping = false;
+  /** The endpoint claims as last read: only an API holding its claim is run and routed. */
+  #claims: EndpointClaims = { held: new Map(), problems: [] };
+  /** The latest entry of each API refused for want of its claim, started once it holds it. */
+  readonly #awaitingClaim = new Map<string, RegistryEntry>();
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
@@ -64,7 +76,13 @@ export class Reconciler {
   }
 
   async start(): Promise<void> {
-    this.#stopWatch = await this.#o.registry.watch((name, api) => this.#enqueue(name, api));
+    // Bundles (with their .env files), specs and NATS data live here: glia's user alone may read them.
+    await mkdir(this.#o.dataDir, { recursive: true, mode: 0o700 });
+    await chmod(this.#o.dataDir, 0o700);
+    this.#stopWatch = await this.#o.registry.watch(
+      (name, entry) => this.#enqueue(name, entry),
+      (claims) => this.#claimsChanged(claims),
+    );
   }
 
   /** Waits until the deploy of `name` made at `deployedAt` serves, or failed (status `error`). */
@@ -100,13 +118,44 @@ export class Reconciler {
   }
 
   /** Changes to one API are applied in order, one at a time. */
-  #enqueue(name: string, api: DeployedApi | null): void {
+  #enqueue(name: string, entry: RegistryEntry | null): void {
     const previous = this.#chains.get(name) ?? Promise.resolve();
-    const next = previous.then(() => (this.#stopping ? undefined : this.#apply(name, api)));
+    const next = previous.then(() => (this.#stopping ? undefined : this.#admit(name, entry)));
     this.#chains.set(
       name,
       next.catch(() => {}),
     );
+  }
+
+  /**
+   * An entry is untrusted input: one that fails its checks, or does not hold the claim to its
+   * endpoint, is neither unpacked, run nor routed; its status says why, and whatever version of the
+   * API runs keeps running (routed while it holds its claim).
+   */
+  async #admit(name: string, entry: RegistryEntry | null): Promise<void> {
+    this.#awaitingClaim.delete(name);
+    if (entry?.api) this.#claims = await this.#o.registry.claims(); // the claim is written before the entry
+    const problem = entry?.error?.message ?? (entry?.api ? claimProblem(entry.api, this.#claims) : null);
+    if (problem === null) return this.#apply(name, entry?.api ?? null);
+    if (entry?.api) this.#awaitingClaim.set(name, entry);
+    this.#log.error({ api: name, problem }, "registry entry refused: not unpacked, run or routed");
+    const current = this.#running.get(name);
+    await this.#setStatus(name, {
+      state: "error",
+      deployedAt: entry?.api?.deployedAt ?? "",
+      bundle: current?.api.bundle ?? null,
+      replicas: current?.api.spec.autoscaling.minReplicas ?? 0,
+      message: problem,
+    });
+  }
+
+  /** New claims: routes follow them, and an entry that was waiting for its claim is started. */
+  #claimsChanged(claims: EndpointClaims): void {
+    this.#claims = claims;
+    this.#routesChanged();
+    for (const [name, entry] of this.#awaitingClaim) {
+      if (entry.api && claimProblem(entry.api, claims) === null) this.#enqueue(name, entry);
+    }
   }
 
   async #apply(name: string, api: DeployedApi | null): Promise<void> {
@@ -165,6 +214,7 @@ export class Reconciler {
     const say = (line: string): void => this.#o.onProgress?.(`[${spec.name}] ${line}`);
     const projectDir = join(this.#o.dataDir, "bundles", api.bundle);
     await unpackBundle(await this.#o.registry.getBundle(api.bundle), projectDir);
+    await confineToBundle(projectDir, spec);
     const env = await ensureEnvironment({
       requirementsFile: join(projectDir, spec.handler.dependencies.pip),
       shellFile: join(projectDir, spec.handler.dependencies.shell),
@@ -172,8 +222,9 @@ export class Reconciler {
     });
     say(`Python environment ${env.cached ? "reused" : "built"}: ${env.dir}`);
     const specFile = join(this.#o.dataDir, "specs", `${spec.name}-${api.bundle}.json`);
-    await mkdir(join(this.#o.dataDir, "specs"), { recursive: true });
-    await writeFile(specFile, JSON.stringify(spec));
+    await mkdir(join(this.#o.dataDir, "specs"), { recursive: true, mode: 0o700 });
+    await writeFile(specFile, JSON.stringify(spec), { mode: 0o600 }); // handler.env may hold secrets
+    await chmod(specFile, 0o600); // a file left by an earlier version keeps its mode otherwise
     await this.#o.queue.ensure(spec.name, {
       maxQueued: spec.glia.maxQueuedRequests,
       maxDeliver: maxDeliveries(spec.glia.retries),
@@ -208,10 +259,10 @@ export class Reconciler {
     this.#log.info({ api: name }, "API deleted");
   }
 
+  /** Routes every running API that holds the claim to its endpoint. */
   #routesChanged(): void {
-    this.#o.routes.replace(
-      [...this.#running.values()].map(({ api }) => ({ api: api.spec.name, endpoint: api.spec.endpoint })),
-    );
+    const claimed = [...this.#running.values()].filter(({ api }) => claimProblem(api, this.#claims) === null);
+    this.#o.routes.replace(claimed.map(({ api }) => ({ api: api.spec.name, endpoint: api.spec.endpoint })));
   }
 
   async #setStatus(name: string, status: Omit<ApiStatus, "updatedAt">): Promise<void> {

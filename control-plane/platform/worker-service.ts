@@ -3,7 +3,14 @@ import { connectNats } from "./nats-connect.ts";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { listProjectFiles, loadProject, stageProject, type ResolvedApiSpec } from "../config/index.ts";
+import {
+  checkResolvedSpec,
+  listProjectFiles,
+  loadProject,
+  RegistryEntryError,
+  stageProject,
+  type ResolvedApiSpec,
+} from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { answerScrapes, DeadLetters, PayloadStore, publishLog, ResultStore, WorkQueue } from "../jobs/index.ts";
 import { ApiWorker, handlerFamilies, maxDeliveries, warnOnce, WorkerMetrics } from "../worker/index.ts";
@@ -119,11 +126,25 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
 
 async function apiSpec(options: WorkerServiceOptions): Promise<{ spec: ResolvedApiSpec; configFile: string }> {
   const { projectDir, api, specFile } = options;
-  if (specFile) return { spec: JSON.parse(await readFile(specFile, "utf8")) as ResolvedApiSpec, configFile: specFile };
+  if (specFile) return { spec: await readSpecFile(specFile, api), configFile: specFile };
   const project = await loadProject(projectDir);
   const spec = project.apis.find((a) => a.name === api);
   if (!spec) throw new PlatformConfigError(`${project.configFile} defines no API named ${api}`);
   return { spec, configFile: project.configFile };
+}
+
+/** The spec in `file`, checked as untrusted input like the registry entry it was copied from. */
+async function readSpecFile(file: string, api: string): Promise<ResolvedApiSpec> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, "utf8"));
+  } catch (err) {
+    throw new PlatformConfigError(`the API spec in ${file} cannot be read: ${(err as Error).message}`, { cause: err });
+  }
+  const spec = checkResolvedSpec(file, value);
+  if (spec instanceof RegistryEntryError) throw spec;
+  if (spec.name !== api) throw new PlatformConfigError(`the API spec in ${file} is for ${spec.name}, not ${api}`);
+  return spec;
 }
 
 async function launchOf(spec: ResolvedApiSpec, options: WorkerServiceOptions): Promise<RuntimeLaunch> {

@@ -14,6 +14,8 @@ export interface TestPlatform extends AsyncDisposable {
   platform: Platform;
   nats: TestNats;
   url(api: string): string;
+  /** Where the platform keeps its bundles and specs (removed by `stop`). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -59,7 +61,7 @@ export async function startPlatform(fixtures: string[], options: TestPlatformOpt
       await rm(dataDir, { recursive: true, force: true });
     };
     const url = (api: string): string => platform.apis.find((a) => a.name === api)!.url;
-    return { platform, nats, url, stop, [Symbol.asyncDispose]: stop };
+    return { platform, nats, url, dataDir, stop, [Symbol.asyncDispose]: stop };
   } catch (err) {
     await nats.stop();
     throw err;
