@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli } from "./support/cli.ts";
+import { platformState, runCli } from "./support/cli.ts";
 import { FIXTURES, startPlatform, type TestPlatform } from "./support/platform.ts";
 import { get, isFinal, post, submit, waitFor } from "./support/http.ts";
 
@@ -11,7 +11,7 @@ describe("glia deploy, get, logs and delete against a running platform", { timeo
   let stack: TestPlatform;
   let project: string;
   const glia = async (...args: string[]) => {
-    const cli = runCli([...args, "--nats-url", stack.nats.url]);
+    const cli = runCli(args, platformState()); // found through the state file, with the CLI's own NATS identity
     const code = await cli.exited;
     return { code, stderr: cli.stderr.join("\n"), stdout: cli.stdoutLines.join("\n") };
   };
@@ -58,11 +58,11 @@ describe("glia deploy, get, logs and delete against a running platform", { timeo
       },
     );
     const table = await glia("get");
-    assert.match(table.stdout, /^versioned\s+live\s+1\s+-\s+0\s+\/versioned$/m);
+    assert.match(table.stdout, /^versioned\s+live\s+1\s+-\s+0\s+http:\/\/127\.0\.0\.1:\d+\/versioned$/m);
   });
 
   it("follows the API's output live, each line tagged with its request id", async () => {
-    const logs = runCli(["logs", "versioned", "--nats-url", stack.nats.url]);
+    const logs = runCli(["logs", "versioned"], platformState());
     try {
       await new Promise((r) => setTimeout(r, 1_500)); // let it subscribe
       const id = await submit(url(), "{}", "application/json");

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { ResultStore } from "../control-plane/jobs/index.ts";
 import { startPlatform, type TestPlatform } from "./support/platform.ts";
 import { isFinal, submit, waitFor } from "./support/http.ts";
-import { runCli } from "./support/cli.ts";
+import { platformState, runCli } from "./support/cli.ts";
 
 describe("timeouts and retries (glia.timeout, glia.retries)", { timeout: 180_000 }, () => {
   let stack: TestPlatform;
@@ -39,12 +39,12 @@ describe("timeouts and retries (glia.timeout, glia.retries)", { timeout: 180_000
     const url = stack.url("flaky");
     const id = await submit(url, JSON.stringify({ mode: "fail-first-3" }), "application/json");
     assert.equal((await waitFor(url, id, isFinal, 60_000)).body["status"], "failed");
-    const cli = runCli(["requeue", "flaky", id, "--nats-url", stack.nats.url]);
+    const cli = runCli(["requeue", "flaky", id], platformState());
     assert.equal(await cli.exited, 0, cli.stderr.join("\n"));
     assert.ok(cli.stderr.includes(`requeued ${id}`), cli.stderr.join("\n"));
     const done = await waitFor(url, id, (s) => s === "completed", 60_000);
     assert.deepEqual(done.body["result"], { attempt: 4 }, "the same request ran again, from its kept payload");
-    const again = runCli(["requeue", "flaky", id, "--nats-url", stack.nats.url]);
+    const again = runCli(["requeue", "flaky", id], platformState());
     assert.notEqual(await again.exited, 0, "a completed request is not requeued");
     assert.match(again.stderr.join("\n"), /has no failed request/);
   });

@@ -2,6 +2,7 @@ import type { GliaError } from "../errors.ts";
 import { createLogger } from "../observability/index.ts";
 import {
   parseGpus,
+  resolveRunAs,
   startWorkerService,
   type ParentMessage,
   type WorkerMessage,
@@ -21,6 +22,8 @@ export interface WorkerFlags {
   specFile?: string;
   replicas?: string;
   gpus?: string;
+  provisioned?: boolean;
+  runAs?: string;
   grace: string;
   logLevel: string;
 }
@@ -50,6 +53,8 @@ export async function runWorker(flags: WorkerFlags): Promise<void> {
       specFile: flags.specFile,
       replicas: flags.replicas === undefined ? undefined : wholeNumber("--replicas", flags.replicas),
       gpus: flags.gpus === undefined ? undefined : parseGpus(flags.gpus),
+      provisioned: flags.provisioned,
+      runAs: flags.runAs === undefined ? undefined : await resolveRunAs(flags.runAs),
     });
   } catch (err) {
     tell({ type: "failed", code: (err as GliaError).code ?? "WORKER_START_FAILED", message: (err as Error).message });

@@ -38,3 +38,4 @@ export {
 export { followLogs, publishLog, type LogLine } from "./log-stream.ts";
 export { DeadLetters, type DeadLetter } from "./dead-letters.ts";
 export { PayloadStore } from "./payload-store.ts";
+export { inboxPrefix, permissionsFor, type NatsPermissions, type NatsRole } from "./permissions.ts";

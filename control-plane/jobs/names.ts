@@ -10,6 +10,18 @@ export const RESULTS_BUCKET = "glia-results";
 /** The object store holding results too large for a record, named like their records. */
 export const LARGE_RESULTS_STORE = "glia-large-results";
 
+/** The KV bucket of deployed APIs, one entry per API. */
+export const APIS_BUCKET = "glia-apis";
+
+/** What the platform made of each deployed API (live, updating, error), for `glia get`. */
+export const STATUS_BUCKET = "glia-api-status";
+
+/** Project bundles (gzipped tarballs), named by the hash of their contents. */
+export const BUNDLES_STORE = "glia-bundles";
+
+/** Payloads too large to travel inside a queued message, named like their records. */
+export const PAYLOADS_STORE = "glia-payloads";
+
 /** The durable pull consumer shared by all workers of one API. */
 export const WORKER_CONSUMER = "workers";
 

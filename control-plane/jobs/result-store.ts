@@ -61,8 +61,9 @@ export class ResultStore {
     const existing = await jsm.streams.info(stream).catch(() => null);
     const kvm = new Kvm(jetstream(nc));
     const ttl = options.ttlMs ?? (existing ? undefined : DEFAULT_RESULT_TTL_MS);
+    // Direct gets name the key in their subject, so NATS permissions can limit a worker to its API's records.
     const kv = existing
-      ? await kvm.open(RESULTS_BUCKET)
+      ? await kvm.open(RESULTS_BUCKET, { allow_direct: existing.config.allow_direct === true })
       : await kvm.create(RESULTS_BUCKET, {
           ttl,
           history: 1,

@@ -18,7 +18,8 @@ export { bundleProject, unpackBundle, type Bundle } from "./bundle.ts";
 export { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
 export { readState, stateFile, type PlatformState } from "./state.ts";
 export { requeue, NotDeadLetteredError } from "./requeue.ts";
-export { connectNats, redactUrl } from "./nats-connect.ts";
+export { connectNats, credentialsFromEnv, parseServers, redactUrl, type NatsCredentials } from "./nats-connect.ts";
+export { LocalNatsAuth, type NatsIdentity } from "./nats-auth.ts";
 export {
   chooseBase,
   CPU_BASE_IMAGE,
@@ -33,3 +34,4 @@ export {
   type PreparedEnvironment,
   type PrepareOptions,
 } from "./image.ts";
+export { checkRunAs, resolveRunAs } from "./run-as.ts";

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { NatsStartError } from "./errors.ts";
@@ -19,27 +19,35 @@ export interface NatsServerOptions {
   binary?: string;
   /** How long to wait for the server to listen. @default 15 s */
   startTimeoutMs?: number;
-  /** More command-line options, e.g. `["--user", "u", "--pass", "p"]`. */
-  extraArgs?: string[];
+  /**
+   * The server's `authorization { ... }` block, called again on every {@link NatsServer.reload}
+   * (e.g. when a worker's identity is added). Without it the server takes anyone who connects.
+   */
+  authorization?: () => string;
+  /** Receives each line the server logs (e.g. a permissions violation, to log it as the platform's). */
+  onLog?: (line: string) => void;
 }
 
 export interface NatsServer {
   url: string;
   pid: number;
+  /** Rewrites the configuration (its authorization block) and waits until the server applied it. */
+  reload(): Promise<void>;
   /** Stops the server (SIGTERM, then SIGKILL after 10 s). */
   stop(): Promise<void>;
 }
 
-/** Starts a `nats-server` child with JetStream, listening on loopback, and waits until it listens. */
+/**
+ * Starts a `nats-server` child with JetStream, listening on loopback, and waits until it listens.
+ * Its folder (configuration, store, ports file) is private to this user: 0700, files 0600.
+ */
 export async function startNatsServer(options: NatsServerOptions): Promise<NatsServer> {
   const dir = options.dataDir;
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700); // a folder made by an older glia was 0755
   await stopLeftovers(dir);
   const conf = join(dir, "nats-server.conf");
-  await writeFile(
-    conf,
-    `max_payload: ${LOCAL_MAX_PAYLOAD_BYTES}\njetstream {\n  store_dir: ${JSON.stringify(join(dir, "jetstream"))}\n}\n`,
-  );
+  await writeConfig(conf, options);
   const args = [
     "-c",
     conf,
@@ -52,11 +60,72 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   ];
   const child = spawn(options.binary ?? "nats-server", args, { stdio: ["ignore", "ignore", "pipe"] });
   const log: string[] = [];
-  child.stderr!.on("data", (chunk: Buffer) => log.push(chunk.toString()));
+  const reloads = new Reloads();
+  child.stderr!.on("data", (chunk: Buffer) => {
+    const text = chunk.toString();
+    log.push(text);
+    if (log.length > 200) log.splice(0, log.length - 200);
+    reloads.read(text);
+    if (options.onLog) for (const line of text.split("\n")) if (line.trim()) options.onLog(line);
+  });
   const failed = failure(child, log);
   failed.catch(() => {}); // after a good start, a later exit is the owner's business, not a crash
   const url = await Promise.race([waitForPorts(dir, child, options.startTimeoutMs ?? 15_000), failed]);
-  return { url, pid: child.pid!, stop: () => stop(child, dir) };
+  const reload = async (): Promise<void> => {
+    await writeConfig(conf, options);
+    await reloads.signal(child, log);
+  };
+  return { url, pid: child.pid!, reload, stop: () => stop(child, dir) };
+}
+
+/** Written to a new file and renamed, so the server never reads half a configuration. */
+async function writeConfig(conf: string, options: NatsServerOptions): Promise<void> {
+  const store = JSON.stringify(join(options.dataDir, "jetstream"));
+  const auth = options.authorization?.() ?? "";
+  const text = `max_payload: ${LOCAL_MAX_PAYLOAD_BYTES}\njetstream {\n  store_dir: ${store}\n}\n${auth}\n`;
+  const partial = `${conf}.partial`;
+  await writeFile(partial, text, { mode: 0o600 });
+  await rename(partial, conf);
+}
+
+/** How long a configuration reload may take before it counts as failed. */
+const RELOAD_TIMEOUT_MS = 10_000;
+
+/**
+ * Configuration reloads (SIGHUP), one at a time: each waits for the server's own word that it
+ * reloaded, so a caller knows the new authorization is in force before it uses it.
+ */
+class Reloads {
+  #done = 0;
+  #failed: string | null = null;
+  #queue: Promise<void> = Promise.resolve();
+
+  read(text: string): void {
+    for (const line of text.split("\n")) {
+      if (/Reloaded server configuration/i.test(line)) this.#done++;
+      else if (/Failed to reload server configuration/i.test(line)) this.#failed = line;
+    }
+  }
+
+  signal(child: ChildProcess, log: string[]): Promise<void> {
+    const next = this.#queue.then(() => this.#one(child, log));
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async #one(child: ChildProcess, log: string[]): Promise<void> {
+    const before = this.#done;
+    this.#failed = null;
+    child.kill("SIGHUP");
+    for (let waited = 0; waited < RELOAD_TIMEOUT_MS; waited += 10) {
+      if (this.#done > before) return;
+      if (this.#failed) throw new NatsStartError(`nats-server refused its new configuration: ${this.#failed}`);
+      await sleep(10);
+    }
+    throw new NatsStartError(
+      `nats-server did not reload its configuration within ${RELOAD_TIMEOUT_MS / 1000} s:\n${log.join("").slice(-2000)}`,
+    );
+  }
 }
 
 /**
@@ -100,7 +169,10 @@ async function waitForPorts(dir: string, child: ChildProcess, timeoutMs: number)
   while (Date.now() < deadline) {
     const text = await readFile(file, "utf8").catch(() => null);
     const url = text ? (JSON.parse(text) as { nats?: string[] }).nats?.[0] : undefined;
-    if (url) return url;
+    if (url) {
+      await chmod(file, 0o600); // the server writes it world-readable
+      return url;
+    }
     await sleep(20);
   }
   child.kill("SIGKILL");

@@ -5,21 +5,25 @@ import {
   claimProblem,
   type ApiRegistry,
   type ApiStatus,
+  type DeadLetters,
   type DeployedApi,
   type EndpointClaims,
   type RegistryEntry,
   type WorkQueue,
 } from "../jobs/index.ts";
 import type { RouteTable } from "../gateway/index.ts";
-import { ensureEnvironment } from "../runtime/index.ts";
+import { ensureEnvironment, type RunAs } from "../runtime/index.ts";
 import { maxDeliveries } from "../worker/index.ts";
 import { confineToBundle, unpackBundle } from "./bundle.ts";
 import { WorkerProcess } from "./worker-process.ts";
 import { GpuAllocator } from "./gpus.ts";
+import type { NatsCredentials } from "./nats-connect.ts";
 
 export interface ReconcilerOptions {
   registry: ApiRegistry;
   queue: WorkQueue;
+  /** Each API's dead-letter stream is made here, so its worker needs no right to create streams. */
+  deadLetters?: DeadLetters;
   routes: RouteTable;
   natsUrl: string;
   /** Where bundles are unpacked and specs written. */
@@ -36,6 +40,17 @@ export interface ReconcilerOptions {
   /** Grace period for the old worker when an API is updated or deleted. @default 30 s */
   graceMs?: number;
   onProgress?: (line: string) => void;
+  /**
+   * Where the platform runs its own nats-server: each API's worker gets NATS credentials of its
+   * own (`grant`), given up when the API is deleted (`revoke`). Absent, workers connect as the
+   * environment says (a NATS given with --nats-url).
+   */
+  /** Build environments and run runtimes as this user (glia running as root with `--run-as`). */
+  runAs?: RunAs;
+  natsAccess?: {
+    grant(api: string): Promise<NatsCredentials>;
+    revoke(api: string): Promise<void>;
+  };
 }
 
 interface Running {
@@ -218,6 +233,8 @@ export class Reconciler {
     const env = await ensureEnvironment({
       requirementsFile: join(projectDir, spec.handler.dependencies.pip),
       shellFile: join(projectDir, spec.handler.dependencies.shell),
+      projectDir,
+      runAs: this.#o.runAs,
       onProgress: say,
     });
     say(`Python environment ${env.cached ? "reused" : "built"}: ${env.dir}`);
@@ -229,6 +246,7 @@ export class Reconciler {
       maxQueued: spec.glia.maxQueuedRequests,
       maxDeliver: maxDeliveries(spec.glia.retries),
     });
+    await this.#o.deadLetters?.ensure(spec.name);
     say(`starting ${spec.autoscaling.minReplicas} runtime(s)`);
     const o = this.#o;
     const worker = new WorkerProcess({
@@ -244,6 +262,9 @@ export class Reconciler {
       resultTtlMs: o.resultTtlMs,
       replicas: o.replicas,
       gpus,
+      natsCredentials: await o.natsAccess?.grant(spec.name),
+      runAs: o.runAs,
+      provisioned: true,
     });
     await worker.start();
     return worker;
@@ -256,6 +277,7 @@ export class Reconciler {
     await current?.worker.stop(this.#o.graceMs ?? 30_000);
     await this.#o.queue.purge(name).catch(() => {}); // queued requests are dropped; stored results stay
     await this.#o.registry.clearStatus(name);
+    await this.#o.natsAccess?.revoke(name);
     this.#log.info({ api: name }, "API deleted");
   }
 

@@ -8,6 +8,11 @@ export interface PlatformState {
   /** The public gateway URL. */
   url: string;
   pid: number;
+  /**
+   * The identities `glia up` made for the nats-server it started (absent with `--nats-url`):
+   * the CLI's (deploy, get, logs, delete, requeue) and a gateway's (`glia gateway` beside it).
+   */
+  nats?: { cli: { seedFile: string; inboxPrefix: string }; gateway: { seedFile: string; inboxPrefix: string } };
 }
 
 /** `$GLIA_STATE_FILE`, else `$XDG_STATE_HOME/glia/platform.json`, else `~/.local/state/glia/platform.json`. */
@@ -19,7 +24,7 @@ export function stateFile(): string {
 
 export async function writeState(state: PlatformState): Promise<string> {
   const file = stateFile();
-  await mkdir(dirname(file), { recursive: true });
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   await writeFile(file, JSON.stringify(state), { mode: 0o600 });
   return file;
 }

@@ -5,6 +5,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../observability/index.ts";
 import { WorkerStartError } from "./errors.ts";
 import type { WorkerServiceOptions } from "./worker-service.ts";
+import type { NatsCredentials } from "./nats-connect.ts";
+import { inheritedEnvironment } from "../runtime/index.ts";
 
 const CLI_MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -20,7 +22,10 @@ export type WorkerMessage = { type: "ready" } | { type: "failed"; code: string; 
 export type ParentMessage = { type: "stop"; graceMs: number };
 
 /** A worker process is started with what the service inside it needs. */
-export type WorkerProcessOptions = WorkerServiceOptions;
+export type WorkerProcessOptions = WorkerServiceOptions & {
+  /** Its own NATS identity, on the nats-server glia started. @default the credentials in glia's environment */
+  natsCredentials?: NatsCredentials;
+};
 
 /**
  * One `glia worker` child process serving one API, supervised: started, awaited until its
@@ -47,7 +52,7 @@ export class WorkerProcess {
   async start(): Promise<void> {
     const child = spawn(process.execPath, [...process.execArgv, CLI_MAIN, "worker", ...this.#args()], {
       cwd: ROOT,
-      env: { ...process.env, NATS_URL: this.#o.natsUrl },
+      env: workerEnvironment(process.env, this.#o.natsUrl, this.#o.natsCredentials),
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.#child = child;
@@ -84,6 +89,8 @@ export class WorkerProcess {
     if (o.specFile !== undefined) args.push("--spec-file", o.specFile);
     if (o.replicas !== undefined) args.push("--replicas", String(o.replicas));
     if (o.gpus !== undefined) args.push("--gpus", formatGpus(o.gpus));
+    if (o.provisioned) args.push("--provisioned");
+    if (o.runAs) args.push("--run-as", o.runAs.user);
     return args;
   }
 
@@ -120,6 +127,35 @@ export class WorkerProcess {
       }
     }
   }
+}
+
+/** glia's own settings a worker reads (`GLIA_LOG_LEVEL`, `GLIA_PYTHON`, `GLIA_CACHE_DIR`...), less its API keys. */
+const WORKER_SETTINGS = /^(GLIA_|NODE_)/;
+const PLATFORM_SECRETS = new Set(["GLIA_API_KEYS"]);
+
+/**
+ * A worker's environment: what a handler may see of glia's own (see runtime/handler-env.ts), glia's
+ * and Node's settings less the API keys, and the worker's NATS access. With an identity of its own
+ * (glia's nats-server) that is all it gets; with a NATS given by URL it shares the token or creds
+ * file the platform was given, which it needs to connect.
+ */
+export function workerEnvironment(
+  env: NodeJS.ProcessEnv,
+  natsUrl: string,
+  credentials: NatsCredentials | undefined,
+): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = inheritedEnvironment(env);
+  for (const [name, value] of Object.entries(env))
+    if (WORKER_SETTINGS.test(name) && !PLATFORM_SECRETS.has(name)) out[name] = value;
+  out["NATS_URL"] = natsUrl;
+  if (credentials?.nkeyFile) {
+    out["NATS_NKEY"] = credentials.nkeyFile;
+    if (credentials.inboxPrefix) out["NATS_INBOX_PREFIX"] = credentials.inboxPrefix;
+    return out;
+  }
+  for (const name of ["NATS_TOKEN", "NATS_CREDS", "NATS_NKEY", "NATS_INBOX_PREFIX"])
+    if (env[name]) out[name] = env[name];
+  return out;
 }
 
 /** `--gpus`: each replica's devices, replicas apart by ";" and devices by "," (`0,1;2,3`; `;` for two with none). */

@@ -15,7 +15,9 @@ import type { Logger } from "../observability/index.ts";
 import { answerScrapes, DeadLetters, PayloadStore, publishLog, ResultStore, WorkQueue } from "../jobs/index.ts";
 import { ApiWorker, handlerFamilies, maxDeliveries, warnOnce, WorkerMetrics } from "../worker/index.ts";
 import {
+  chownTree,
   handlerEnvironment,
+  type RunAs,
   RuntimePool,
   RUNTIME_ROOT,
   threadsPerRuntime,
@@ -45,6 +47,13 @@ export interface WorkerServiceOptions {
   replicas?: number;
   /** The CUDA devices of each runtime (one list per replica). @default the process's own environment */
   gpus?: string[][];
+  /**
+   * The platform made the API's streams already (glia up): the worker only uses them, and needs
+   * no right to create them. @default false (a cluster's worker makes them itself)
+   */
+  provisioned?: boolean;
+  /** Run the runtimes as this user (glia running as root with `--run-as`); the staged project is theirs. */
+  runAs?: RunAs;
 }
 
 export interface WorkerService {
@@ -62,6 +71,7 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
   const staged = await mkdtemp(join(tmpdir(), `glia-project-${spec.name}-`));
   await stageProject(await listProjectFiles(options.projectDir, configFile), join(staged, "project"));
   const projectDir = join(staged, "project");
+  if (options.runAs) await chownTree(staged, options.runAs); // the handler's own copy
   const nc = await connectNats(options.natsUrl, { name: `glia-worker-${spec.name}`, maxReconnectAttempts: -1 });
   let pool: RuntimePool | undefined;
   try {
@@ -69,11 +79,13 @@ export async function startWorkerService(options: WorkerServiceOptions): Promise
     const store = await ResultStore.open(nc, { ttlMs: options.resultTtlMs, replicas });
     const queue = await WorkQueue.open(nc, { maxAgeMs: options.resultTtlMs, ackWaitMs: options.ackWaitMs, replicas });
     const deadLetters = await DeadLetters.open(nc, { maxAgeMs: options.resultTtlMs, replicas });
-    await deadLetters.ensure(spec.name);
-    await queue.ensure(spec.name, {
-      maxQueued: spec.glia.maxQueuedRequests,
-      maxDeliver: maxDeliveries(spec.glia.retries),
-    });
+    if (!options.provisioned) {
+      await deadLetters.ensure(spec.name);
+      await queue.ensure(spec.name, {
+        maxQueued: spec.glia.maxQueuedRequests,
+        maxDeliver: maxDeliveries(spec.glia.retries),
+      });
+    }
     const launch = await launchOf(spec, { ...options, projectDir });
     launch.onLine = (l) => publishLog(nc, { ...l, api: spec.name, time: new Date().toISOString() });
     if (options.gpus && options.gpus.length !== spec.autoscaling.minReplicas)
@@ -168,6 +180,7 @@ async function launchOf(spec: ResolvedApiSpec, options: WorkerServiceOptions): P
     },
     logger: options.logger,
     threads: threadsPerRuntime({ cpu: spec.compute.cpu, replicas: spec.autoscaling.minReplicas }),
+    runAs: options.runAs,
   };
 }
 

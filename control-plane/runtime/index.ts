@@ -19,3 +19,4 @@ export { handlerEnvironment } from "./project-env.ts";
 export { EnvironmentBuildError, HandlerLoadError, RuntimeTimeoutError, RuntimeUnavailableError } from "./errors.ts";
 export { threadsPerRuntime, threadEnvironment, THREAD_VARIABLES } from "./threads.ts";
 export { inheritedEnvironment } from "./handler-env.ts";
+export { chownTree, runAsOptions, type RunAs } from "./run-as.ts";

@@ -10,6 +10,7 @@ import { RuntimeClient, DEFAULT_MAX_MESSAGE_BYTES } from "./client.ts";
 import { HandlerLoadError, RuntimeUnavailableError } from "./errors.ts";
 import { threadEnvironment } from "./threads.ts";
 import { inheritedEnvironment } from "./handler-env.ts";
+import { chownTree, runAsOptions, type RunAs } from "./run-as.ts";
 
 /** Key of the runtime's marker lines around each request (see python-runtime's server.py). */
 const OUTPUT_MARKER = "glia_output";
@@ -55,6 +56,8 @@ export interface RuntimeLaunch {
    * @default the libraries' own default, one per core
    */
   threads?: number;
+  /** Run the process as this user (glia running as root with `--run-as`). @default glia's own user */
+  runAs?: RunAs;
 }
 
 const DEFAULT_STARTUP_TIMEOUT_MS = 10 * 60_000;
@@ -93,6 +96,7 @@ export class RuntimeProcess {
     const socket = join(this.#dir, "runtime.sock");
     const specFile = join(this.#dir, "spec.json");
     await writeFile(specFile, JSON.stringify(this.#spec()), { mode: 0o600 });
+    if (this.#launch.runAs) await chownTree(this.#dir, this.#launch.runAs); // its socket and spec
     const child = this.#spawn(socket, specFile);
     this.#child = child;
     const exited = once(child, "exit") as Promise<[number | null, string | null]>;
@@ -151,14 +155,18 @@ export class RuntimeProcess {
   #spawn(socket: string, specFile: string): ChildProcess {
     const { python, runtimeRoot, projectDir, env } = this.#launch;
     const args = ["-m", "glia_runtime", "--socket", socket, "--project", projectDir, "--spec", specFile];
+    const as = runAsOptions(this.#launch.runAs);
     const child = spawn(python, args, {
       cwd: projectDir,
+      uid: as.uid,
+      gid: as.gid,
       // Only ordinary variables of glia's own environment, never its secrets (see handler-env.ts).
       env: {
         ...inheritedEnvironment(process.env),
         ...env,
         ...(this.#launch.threads ? threadEnvironment(this.#launch.threads, process.env, env) : {}),
         ...this.#devicesEnv(),
+        ...as.env,
         PYTHONPATH: runtimeRoot,
         PYTHONUNBUFFERED: "1",
         GLIA_API: this.#launch.api,

@@ -1,13 +1,14 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { access, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { EnvironmentBuildError } from "./errors.ts";
 import { inheritedEnvironment } from "./handler-env.ts";
+import { chownTree, runAsOptions, type RunAs } from "./run-as.ts";
 
 /** The folder holding the `glia_runtime` package; put on the runtime's PYTHONPATH. */
 export const RUNTIME_ROOT = fileURLToPath(new URL("../../python-runtime", import.meta.url));
@@ -31,6 +32,14 @@ export interface EnvironmentRequest {
   cacheDir?: string;
   /** Receives each line of progress (venv creation, pip output). */
   onProgress?: (line: string) => void;
+  /**
+   * Build as this user (glia running as root with `--run-as`): the environment is that user's, in
+   * a cache of its own (`<cache>/users/<user>`), and `dependencies.sh` runs as it, in a copy of
+   * the project it owns.
+   */
+  runAs?: RunAs;
+  /** The project folder holding both files, copied for `runAs`. @default the shell file's folder */
+  projectDir?: string;
 }
 
 export interface PythonEnvironment {
@@ -53,15 +62,17 @@ export async function ensureEnvironment(request: EnvironmentRequest): Promise<Py
   const projectReqs = await readFile(request.requirementsFile, "utf8").catch(() => null);
   const script = request.shellFile ? await readFile(request.shellFile, "utf8").catch(() => null) : null;
   const key = await environmentKey(basePython, [projectReqs ?? "", script ?? ""]);
-  const dir = join(request.cacheDir ?? defaultCacheDir(), "venvs", key);
+  const root = userCache(request.cacheDir ?? defaultCacheDir(), request.runAs);
+  const dir = join(root, "venvs", key);
   const python = join(dir, "bin", "python");
   if (await exists(join(dir, READY_MARK))) return { python, dir, cached: true };
   await mkdir(join(dir, ".."), { recursive: true });
+  if (request.runAs) await chownTree(root, request.runAs);
   const release = await lock(`${dir}.build-lock`, basePython, () => exists(join(dir, READY_MARK)));
   try {
     if (await exists(join(dir, READY_MARK))) return { python, dir, cached: true }; // built while we waited
     await rm(dir, { recursive: true, force: true }); // what a failed or killed build left
-    await build(dir, basePython, request, projectReqs !== null, script !== null);
+    await build(dir, basePython, request, projectReqs !== null, script !== null, root);
     return { python, dir, cached: false };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
@@ -79,13 +90,17 @@ async function build(
   request: EnvironmentRequest,
   hasRequirements: boolean,
   hasScript: boolean,
+  root: string,
 ): Promise<void> {
   const progress = request.onProgress ?? (() => {});
   progress(`creating a Python environment in ${dir}`);
   // pip runs the packages' own build code and dependencies.sh is the project's: neither sees a
   // secret of glia's environment, only what a handler sees, plus pip's own settings.
-  const env = inheritedEnvironment(process.env, { forPip: true });
-  await run(basePython, ["-m", "venv", dir], progress, { env });
+  const as = runAsOptions(request.runAs);
+  const env = { ...inheritedEnvironment(process.env, { forPip: true }), ...as.env };
+  if (request.runAs) env["HOME"] = root; // the user's own cache, for pip's
+  const ids = { uid: as.uid, gid: as.gid };
+  await run(basePython, ["-m", "venv", dir], progress, { env, ...ids });
   const pip = [
     join(dir, "bin", "python"),
     "-m",
@@ -96,17 +111,48 @@ async function build(
     "off",
   ];
   progress("installing the runtime's requirements (grpcio, protobuf)");
-  await run(pip[0]!, [...pip.slice(1), "-r", RUNTIME_LOCK], progress, { env });
-  if (hasScript) {
-    progress(`running ${request.shellFile}`);
-    const scriptEnv = { ...env, VIRTUAL_ENV: dir, PATH: `${join(dir, "bin")}:${process.env["PATH"] ?? ""}` };
-    await run("bash", ["-e", request.shellFile!], progress, { cwd: dirname(request.shellFile!), env: scriptEnv });
-  }
-  if (hasRequirements) {
-    progress(`installing the project's requirements from ${request.requirementsFile}`);
-    await run(pip[0]!, [...pip.slice(1), "-r", request.requirementsFile], progress, { env });
+  await run(pip[0]!, [...pip.slice(1), "-r", RUNTIME_LOCK], progress, { env, ...ids });
+  // The project's files as the build user may read them: itself, or a copy that user owns.
+  const source = request.projectDir ?? dirname(request.shellFile ?? request.requirementsFile);
+  const project = await buildCopy(source, root, request.runAs);
+  try {
+    if (hasScript) {
+      progress(`running ${request.shellFile}`);
+      const scriptEnv = { ...env, VIRTUAL_ENV: dir, PATH: `${join(dir, "bin")}:${process.env["PATH"] ?? ""}` };
+      const script = project.path(request.shellFile!);
+      await run("bash", ["-e", script], progress, { cwd: dirname(script), env: scriptEnv, ...ids });
+    }
+    if (hasRequirements) {
+      progress(`installing the project's requirements from ${request.requirementsFile}`);
+      const requirements = project.path(request.requirementsFile);
+      await run(pip[0]!, [...pip.slice(1), "-r", requirements], progress, { env, ...ids });
+    }
+  } finally {
+    await project.remove();
   }
   await writeFile(join(dir, READY_MARK), `${new Date().toISOString()}\n`);
+}
+
+/** Where `runAs`'s environments live: a folder of its own under the cache, which it owns. */
+function userCache(cacheDir: string, runAs: RunAs | undefined): string {
+  return runAs ? join(cacheDir, "users", runAs.user) : cacheDir;
+}
+
+/** The project folder for a build: as it is, or copied for the build user (the original is glia's, 0700). */
+async function buildCopy(
+  projectDir: string,
+  root: string,
+  runAs: RunAs | undefined,
+): Promise<{ path: (file: string) => string; remove: () => Promise<void> }> {
+  if (!runAs) return { path: (file) => file, remove: async () => {} };
+  const work = await mkdtemp(join(root, "build-"));
+  const dir = join(work, "project");
+  await cp(projectDir, dir, { recursive: true, verbatimSymlinks: true });
+  await chownTree(work, runAs);
+  return {
+    path: (file) => join(dir, relative(projectDir, file)),
+    remove: () => rm(work, { recursive: true, force: true }),
+  };
 }
 
 /**
@@ -174,7 +220,7 @@ function run(
   command: string,
   args: string[],
   onLine: (line: string) => void,
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number } = {},
 ): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], ...options });

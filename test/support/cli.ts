@@ -84,3 +84,10 @@ export function runCli(args: string[], env: Record<string, string> = {}): Runnin
   };
   return { child, stderr, logs, stdoutLines, waitForLine, waitForStdout, exited };
 }
+
+/** The environment that lets a CLI run find the platform this test process started (its state file). */
+export function platformState(): Record<string, string> {
+  const file = process.env["GLIA_STATE_FILE"];
+  if (!file) throw new Error("no platform was started by this test process");
+  return { GLIA_STATE_FILE: file };
+}

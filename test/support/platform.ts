@@ -3,16 +3,17 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadProject } from "../../control-plane/config/index.ts";
-import { up, type Platform } from "../../control-plane/platform/index.ts";
+import { up, type NatsCredentials, type Platform } from "../../control-plane/platform/index.ts";
 import { createLogger, silentLogger, type Logger } from "../../control-plane/observability/index.ts";
 import type { ApiKeys } from "../../control-plane/gateway/index.ts";
-import { startTestNats, type TestNats } from "./nats.ts";
+import type { RunAs } from "../../control-plane/runtime/index.ts";
 
 export const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
 
 export interface TestPlatform extends AsyncDisposable {
   platform: Platform;
-  nats: TestNats;
+  /** The nats-server the platform started (with authorization), and the platform's own credentials. */
+  nats: { url: string; credentials?: NatsCredentials };
   url(api: string): string;
   /** Where the platform keeps its bundles and specs (removed by `stop`). */
   dataDir: string;
@@ -25,10 +26,14 @@ export interface TestPlatformOptions {
   ackWaitMs?: number;
   internalPort?: number;
   apiKeys?: ApiKeys | null;
+  /** Origins the public listener answers CORS to. @default none */
+  corsOrigins?: readonly string[];
   /** Where the platform logs; by default nowhere (see testLogger). */
   logger?: Logger;
   /** The GPUs the platform hands out. @default none */
   gpus?: string[];
+  /** Run handlers as this user (glia as root with --run-as). */
+  runAs?: RunAs;
 }
 
 /** Logs go nowhere unless GLIA_TEST_LOG=debug|info is set, for reading a failing run. */
@@ -37,11 +42,14 @@ function testLogger(): Logger {
   return level ? createLogger({ level, destination: process.stderr }) : silentLogger();
 }
 
-/** The real stack on loopback: its own nats-server, the gateway on a free port, workers, runtimes. */
+/**
+ * The real stack on loopback, started as `glia up` starts it: its own nats-server (with
+ * authorization, in a fresh data folder), the gateway on a free port, workers, runtimes. The CLI
+ * finds it through the state file, as a user's would.
+ */
 export async function startPlatform(fixtures: string[], options: TestPlatformOptions = {}): Promise<TestPlatform> {
   // Never touch the user's record of a running platform.
   process.env["GLIA_STATE_FILE"] ??= join(tmpdir(), `glia-test-state-${process.pid}.json`);
-  const nats = await startTestNats();
   const dataDir = await mkdtemp(join(tmpdir(), "glia-test-data-"));
   try {
     const projects = await Promise.all(fixtures.map((f) => loadProject(resolve(FIXTURES, f))));
@@ -49,7 +57,6 @@ export async function startPlatform(fixtures: string[], options: TestPlatformOpt
       projects,
       port: 0,
       internalPort: 0,
-      natsUrl: nats.url,
       dataDir,
       gpus: [],
       ...options,
@@ -57,13 +64,12 @@ export async function startPlatform(fixtures: string[], options: TestPlatformOpt
     });
     const stop = async (): Promise<void> => {
       await platform.stop(2_000);
-      await nats.stop();
       await rm(dataDir, { recursive: true, force: true });
     };
     const url = (api: string): string => platform.apis.find((a) => a.name === api)!.url;
-    return { platform, nats, url, dataDir, stop, [Symbol.asyncDispose]: stop };
+    return { platform, nats: platform.nats, url, dataDir, stop, [Symbol.asyncDispose]: stop };
   } catch (err) {
-    await nats.stop();
+    await rm(dataDir, { recursive: true, force: true });
     throw err;
   }
 }
