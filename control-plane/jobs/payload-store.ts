@@ -2,12 +2,9 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { nanos } from "@nats-io/transport-node";
 import { jetstream, StorageType, type JetStreamClient } from "@nats-io/jetstream";
 import { Objm, type ObjectStore } from "@nats-io/obj";
-import { recordKey } from "./names.ts";
+import { PAYLOADS_STORE as PAYLOADS, recordKey } from "./names.ts";
 import { readObject } from "./object-reader.ts";
 import { StoreUnavailableError } from "./errors.ts";
-
-/** Payloads too large to travel inside a queued message. */
-const PAYLOADS = "glia-payloads";
 
 /**
  * Large payloads in the NATS object store, named like their records (`<api>.<id>`), kept no

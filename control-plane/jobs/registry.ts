@@ -11,13 +11,7 @@ import {
 } from "../config/index.ts";
 import { RecordConflictError, StoreUnavailableError } from "./errors.ts";
 import { readObject } from "./object-reader.ts";
-
-/** One entry per deployed API: its validated spec and the bundle of its project files. */
-const APIS_BUCKET = "glia-apis";
-/** What the platform made of each deployed API (live, updating, error), for `glia get`. */
-const STATUS_BUCKET = "glia-api-status";
-/** Project bundles (gzipped tarballs), named by the hash of their contents. */
-const BUNDLES = "glia-bundles";
+import { APIS_BUCKET, BUNDLES_STORE as BUNDLES, STATUS_BUCKET } from "./names.ts";
 
 /**
  * The key, in the APIs bucket, of the document holding every API's endpoint claim (`{api:
