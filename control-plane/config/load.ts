@@ -2,16 +2,27 @@
  * @module
  * Finding, reading and parsing a project's `cortex.yaml`.
  */
-import { readFile, stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { dirname, extname, join, resolve } from "node:path";
-import { parseDocument, type YAMLError } from "yaml";
+import { LineCounter, parseDocument, type YAMLError } from "yaml";
 import { ConfigError } from "./errors.ts";
 import { resolveConfig } from "./resolve.ts";
+import { repeatedKeys } from "./unique-keys.ts";
 import type { LoadedProject } from "./types.ts";
 
 /** The config file glia looks for in a project directory. */
 export const CONFIG_FILE_NAME = "cortex.yaml";
 const YAML_EXTENSIONS = new Set([".yaml", ".yml"]);
+
+/**
+ * Largest `cortex.yaml` glia reads: 256 KiB, refused before it is parsed. Cortex configs are a
+ * few KiB (an API entry is a few hundred bytes); YAML parsing costs seconds per MiB, so the limit
+ * keeps a huge file from holding the CLI or a worker for long.
+ */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+
+/** Most aliases a config may expand (yaml's own default, written down): an alias bomb is refused. */
+const MAX_ALIAS_COUNT = 100;
 
 /**
  * Loads a project: `target` is its directory (glia reads `<dir>/cortex.yaml`) or the path of a
@@ -32,7 +43,8 @@ export async function loadProject(target: string): Promise<LoadedProject> {
 async function locateConfig(target: string): Promise<string> {
   const found = await stat(target).catch(() => null);
   if (found === null) fail(target, `no such file or directory (looked for ${resolve(target)})`);
-  if (!found.isDirectory()) return checkExtension(target);
+  if (found.isFile()) return checkExtension(target);
+  if (!found.isDirectory()) fail(target, "not a regular file or a directory");
   const file = join(target, CONFIG_FILE_NAME);
   const config = await stat(file).catch(() => null);
   if (config === null || !config.isFile()) {
@@ -47,28 +59,42 @@ function checkExtension(file: string): string {
   fail(file, expected);
 }
 
+/** The file's text; refused before it is read when it is over {@link MAX_CONFIG_BYTES}. */
 async function readConfig(file: string): Promise<string> {
+  const handle = await open(file).catch((error: unknown) =>
+    fail(file, `cannot read the file (${(error as Error).message})`, error),
+  );
   try {
-    return await readFile(file, "utf8");
+    const { size } = await handle.stat();
+    if (size > MAX_CONFIG_BYTES) {
+      const limit = `${MAX_CONFIG_BYTES} bytes (${MAX_CONFIG_BYTES / 1024} KiB)`;
+      fail(file, `the file is ${size} bytes, over the limit of ${limit}; a cortex.yaml describes APIs, not data`);
+    }
+    return await handle.readFile("utf8");
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     fail(file, `cannot read the file (${(error as Error).message})`, error);
+  } finally {
+    await handle.close();
   }
 }
 
-/** Parses YAML text, reporting every syntax error with its line and column. */
+/** Parses YAML text, reporting every syntax error and repeated key with its line and column. */
 function parseYaml(file: string, text: string): unknown {
-  const document = parseDocument(text);
-  if (document.errors.length > 0) {
-    const issues = document.errors.map((error) => ({
-      file,
-      api: null,
-      path: "",
-      message: yamlErrorMessage(error),
-    }));
+  const lineCounter = new LineCounter();
+  // Repeated keys are found by repeatedKeys, in linear time; yaml's own check is quadratic.
+  const document = parseDocument(text, { uniqueKeys: false, lineCounter });
+  const messages = document.errors.length
+    ? document.errors.map(yamlErrorMessage)
+    : repeatedKeys(document, lineCounter).map(
+        ({ line, col }) => `invalid yaml: Map keys must be unique (line ${line}, column ${col})`,
+      );
+  if (messages.length > 0) {
+    const issues = messages.map((message) => ({ file, api: null, path: "", message }));
     throw new ConfigError(issues, { cause: document.errors[0] });
   }
   try {
-    return document.toJS();
+    return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
     fail(file, `invalid yaml: ${(error as Error).message}`, error);
   }
