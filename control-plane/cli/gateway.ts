@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { ApiKeys } from "../gateway/index.ts";
+import { ApiKeys, parseCorsOrigins } from "../gateway/index.ts";
 import { createLogger } from "../observability/index.ts";
 import { startGatewayService } from "../platform/index.ts";
 import { parsePort, parseTtl, say, wholeNumber } from "./flags.ts";
@@ -13,6 +13,7 @@ export interface GatewayFlags {
   replicas: string;
   resultTtl?: string;
   apiKeysFile?: string;
+  corsOrigin?: string[];
   logLevel: string;
 }
 
@@ -33,6 +34,7 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
     replicas: wholeNumber("--replicas", flags.replicas),
     resultTtlMs: flags.resultTtl === undefined ? undefined : parseTtl(flags.resultTtl),
     apiKeys: await ApiKeys.load(flags.apiKeysFile && resolve(base, flags.apiKeysFile), process.env["GLIA_API_KEYS"]),
+    corsOrigins: parseCorsOrigins(flags.corsOrigin ?? []),
   });
   say(`glia gateway is serving on ${gateway.url} (internal listener ${gateway.internalUrl})`);
   const signal = await new Promise<string>((done) => {

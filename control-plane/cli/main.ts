@@ -8,6 +8,16 @@ import { runBuild } from "./build.ts";
 import { CPU_BASE_IMAGE, GPU_BASE_IMAGE } from "../platform/index.ts";
 import { say, UsageError } from "./flags.ts";
 
+/** `--cors-origin`, repeatable, each a comma-separated list; checked by parseCorsOrigins. */
+function corsOption(): Option {
+  return new Option(
+    "--cors-origin <origin>",
+    "let browser pages from this origin read the public listener's answers (repeatable or comma-separated; * for any; default: none)",
+  )
+    .env("GLIA_CORS_ORIGINS")
+    .argParser((value: string, previous: string[] = []) => [...previous, value]);
+}
+
 const program = new Command()
   .name("glia")
   .description("Run asynchronous Python model APIs (Cortex AsyncAPI handlers) on NATS JetStream.")
@@ -28,6 +38,7 @@ program
     "--api-keys-file <file>",
     "require Authorization: Bearer <key> on the public listener; one key a line, <api>:<key> for one API (also GLIA_API_KEYS, comma-separated)",
   )
+  .addOption(corsOption())
   .option("--result-ttl <duration>", "how long request records and results are kept (e.g. 7d, 168h)", "7d")
   .addOption(
     new Option("--log-level <level>", "log level")
@@ -78,6 +89,7 @@ program
   .option("--replicas <n>", "replicas of streams and stores on a clustered NATS", "1")
   .option("--result-ttl <duration>", "how long request records and results are kept (default: as the platform set it)")
   .option("--api-keys-file <file>", "require Authorization: Bearer <key> on the public listener (also GLIA_API_KEYS)")
+  .addOption(corsOption())
   .addOption(
     new Option("--log-level <level>", "log level")
       .choices(["debug", "info", "warn", "error"])

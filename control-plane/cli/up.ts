@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { loadProject } from "../config/index.ts";
 import { up, type Platform } from "../platform/index.ts";
-import { ApiKeys } from "../gateway/index.ts";
+import { ApiKeys, parseCorsOrigins } from "../gateway/index.ts";
 import { createLogger } from "../observability/index.ts";
 import { parsePort, parseTtl, positiveNumber, say, wholeNumber } from "./flags.ts";
 
@@ -16,6 +16,7 @@ export interface UpFlags {
   requestTimeout: string;
   resultTtl: string;
   apiKeysFile?: string;
+  corsOrigin?: string[];
   replicas: string;
   logLevel: string;
 }
@@ -42,6 +43,7 @@ export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
     onProgress: say,
     replicas: wholeNumber("--replicas", flags.replicas),
     apiKeys: await ApiKeys.load(flags.apiKeysFile && resolve(base, flags.apiKeysFile), process.env["GLIA_API_KEYS"]),
+    corsOrigins: parseCorsOrigins(flags.corsOrigin ?? []),
   });
   printBanner(platform);
   await waitForSignal(platform);

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
-import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { exposition, PROMETHEUS_CONTENT_TYPE, type Logger, type MetricFamily } from "../observability/index.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 import type { ApiKeys } from "./auth.ts";
+import { allowOrigins } from "./cors.ts";
 import {
   isRequestId,
   newRecord,
@@ -55,6 +55,11 @@ export interface GatewayOptions {
   scrapeWorkers: () => Promise<MetricFamily[][]>;
   /** When set, the public listener requires `Authorization: Bearer <key>` (not the internal one). */
   apiKeys?: ApiKeys | null;
+  /**
+   * Origins whose browser pages may read the public listener's answers (`*`: any); the internal
+   * listener never answers CORS. @default [] (no CORS header to anyone)
+   */
+  corsOrigins?: readonly string[];
 }
 
 /** Longest `?wait=` a GET may ask for, in seconds. */
@@ -81,6 +86,7 @@ type Locate = (c: Context) => RouteMatch;
 export function createGatewayApp(options: GatewayOptions): Hono {
   const app = new Hono();
   const keys = options.apiKeys;
+  if (options.corsOrigins?.length) app.use("*", allowOrigins(options.corsOrigins));
   // Prometheus: glia's own series and what handlers recorded, from the gateway and every worker.
   app.get("/metrics", async (c) => {
     keys?.check("metrics", c.req.header("authorization"));
@@ -109,13 +115,6 @@ export function createInternalApp(options: GatewayOptions): Hono {
 function buildApp(options: GatewayOptions, module: string, locate: Locate): Hono {
   const app = new Hono();
   const log = options.logger.child({ module });
-  const allowOrigins = cors({
-    origin: "*",
-    allowMethods: ["GET", "HEAD", "POST", "PUT", "OPTIONS"],
-    exposeHeaders: ["Content-Length", "Content-Range"],
-  });
-  // CORS headers matter to browsers only, and browsers send Origin; other clients skip the work.
-  app.use("*", (c, next) => (c.req.header("origin") ? allowOrigins(c, next) : next()));
   app.get("/healthz", (c) => c.text("ok"));
   app.post("*", (c) => submit(c, options, log, locate(c)));
   app.get("*", (c) => read(c, options, locate(c)));

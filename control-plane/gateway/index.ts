@@ -5,3 +5,4 @@ export { BodyBudget, DEFAULT_MAX_BODY_MEMORY_BYTES } from "./body-budget.ts";
 export { PayloadError, PayloadTooLargeError, NotFoundError, RequestRejectedError, formatBytes } from "./errors.ts";
 export { GatewayMetrics } from "./metrics.ts";
 export { ApiKeys, ApiKeyFileError, UnauthorizedError } from "./auth.ts";
+export { CorsOriginError, parseCorsOrigins } from "./cors.ts";

@@ -63,7 +63,13 @@ export async function gatewayOptions(
   nc: NatsConnection,
   stores: PlatformStores,
   routes: RouteTable,
-  o: { logger: Logger; maxBodyBytes?: number; maxBodyMemoryBytes?: number; apiKeys?: ApiKeys | null },
+  o: {
+    logger: Logger;
+    maxBodyBytes?: number;
+    maxBodyMemoryBytes?: number;
+    apiKeys?: ApiKeys | null;
+    corsOrigins?: readonly string[];
+  },
 ): Promise<GatewayOptions> {
   const maxBodyBytes = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return {
@@ -80,6 +86,7 @@ export async function gatewayOptions(
     metrics: new GatewayMetrics(routes, stores.queue),
     scrapeWorkers: () => scrapeWorkers(nc),
     apiKeys: o.apiKeys ?? null,
+    corsOrigins: o.corsOrigins ?? [],
   };
 }
 
@@ -132,6 +139,8 @@ export interface GatewayServiceOptions {
   /** Bytes of request bodies held in memory at once; past it, 503. @default 256 MiB, or 2 × maxBodyBytes if more */
   maxBodyMemoryBytes?: number;
   apiKeys?: ApiKeys | null;
+  /** Origins whose pages may read the public listener's answers. @default [] (none) */
+  corsOrigins?: readonly string[];
 }
 
 export interface GatewayService {

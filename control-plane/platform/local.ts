@@ -44,6 +44,8 @@ export interface UpOptions {
   onProgress?: (line: string) => void;
   /** When set, the public listener requires one of these keys. */
   apiKeys?: ApiKeys | null;
+  /** Origins whose pages may read the public listener's answers. @default [] (none) */
+  corsOrigins?: readonly string[];
   /** Replicas of every stream, bucket and object store, for a clustered NATS. @default 1 */
   replicas?: number;
   /** The GPUs (CUDA device ids) handed out to runtimes by `compute.gpu`. @default {@link detectGpus} */
