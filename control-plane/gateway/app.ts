@@ -94,8 +94,11 @@ export function createGatewayApp(options: GatewayOptions): Hono {
     return c.body(text, 200, { "Content-Type": PROMETHEUS_CONTENT_TYPE });
   });
   const locate: Locate = (c) => {
-    const match = byPath(options.routes, c.req.path);
-    if (keys && match.kind !== "health") keys.check(match.route.api, c.req.header("authorization"));
+    const match = options.routes.match(c.req.path);
+    // The key is checked before the path is: without one, every path answers the same 401,
+    // so the deployed APIs (and their /healthz) cannot be listed by trying names.
+    keys?.check(match?.route.api ?? null, c.req.header("authorization"));
+    if (!match) throw new NotFoundError(`no API is served at ${c.req.path}`);
     return match;
   };
   app.route("/", buildApp(options, "gateway", locate));
@@ -124,12 +127,6 @@ function buildApp(options: GatewayOptions, module: string, locate: Locate): Hono
   });
   app.onError((err, c) => onError(err, c, log));
   return app;
-}
-
-function byPath(routes: RouteTable, path: string): RouteMatch {
-  const match = routes.match(path);
-  if (!match) throw new NotFoundError(`no API is served at ${path}`);
-  return match;
 }
 
 function byHost(routes: RouteTable, host: string | undefined, path: string): RouteMatch {
