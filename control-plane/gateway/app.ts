@@ -65,16 +65,14 @@ export interface GatewayOptions {
 /** Longest `?wait=` a GET may ask for, in seconds. */
 export const MAX_WAIT_SECONDS = 60;
 
-/** Request headers that are not passed on to the handler: transport details and secrets. */
-const DROPPED_HEADERS = new Set([
-  "authorization",
-  "cookie",
-  "connection",
-  "content-length",
-  "host",
-  "transfer-encoding",
-  "keep-alive",
-]);
+/**
+ * The request headers stored with a request (for as long as its record) and passed to its
+ * runtime: only those something reads, and none does. The handler interface takes `payload` and
+ * `request_id` alone, as Cortex's did; Content-Type is stored on its own (it selects the
+ * decoding). Add a name only together with the code that reads it, and never a credential
+ * (`authorization`, `proxy-authorization`, `cookie`, `x-api-key`, any `*-token`).
+ */
+export const STORED_HEADERS: readonly string[] = [];
 
 /** Finds what a request points at, or throws NotFoundError. */
 type Locate = (c: Context) => RouteMatch;
@@ -271,9 +269,10 @@ function waitOf(text: string | undefined): number {
 
 function forwardedHeaders(c: Context): Record<string, string> {
   const out: Record<string, string> = {};
-  c.req.raw.headers.forEach((value, name) => {
-    if (!DROPPED_HEADERS.has(name)) out[name] = value;
-  });
+  for (const name of STORED_HEADERS) {
+    const value = c.req.header(name);
+    if (value !== undefined) out[name] = value;
+  }
   return out;
 }
 
