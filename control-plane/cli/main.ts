@@ -39,6 +39,10 @@ program
     "require Authorization: Bearer <key> on the public listener; one key a line, <api>:<key> for one API (also GLIA_API_KEYS, comma-separated)",
   )
   .addOption(corsOption())
+  .option(
+    "--run-as <user>",
+    "when glia runs as root: run handlers and dependencies.sh as this unprivileged user (e.g. nobody)",
+  )
   .option("--result-ttl <duration>", "how long request records and results are kept (e.g. 7d, 168h)", "7d")
   .addOption(
     new Option("--log-level <level>", "log level")
@@ -65,6 +69,8 @@ program
   )
   .option("--spec-file <file>", "the API's resolved spec as JSON (for a project folder without cortex.yaml)")
   .option("--chain-address <host:port>", "where handlers reach http://api-<name>:8888/ locally (default: DNS)")
+  .option("--provisioned", "the API's streams exist already: use them, do not create or update them")
+  .option("--run-as <user>", "run the Python runtimes as this unprivileged user (glia must run as root)")
   .option("--grace <seconds>", "on SIGTERM, how long running requests may take to finish", "30")
   .addOption(
     new Option("--log-level <level>", "log level")

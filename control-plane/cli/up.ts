@@ -2,7 +2,7 @@ import { access } from "node:fs/promises";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import { loadProject } from "../config/index.ts";
-import { up, type Platform } from "../platform/index.ts";
+import { resolveRunAs, up, type Platform } from "../platform/index.ts";
 import { ApiKeys, parseCorsOrigins } from "../gateway/index.ts";
 import { createLogger } from "../observability/index.ts";
 import { parsePort, parseTtl, positiveNumber, say, wholeNumber } from "./flags.ts";
@@ -18,6 +18,7 @@ export interface UpFlags {
   apiKeysFile?: string;
   corsOrigin?: string[];
   replicas: string;
+  runAs?: string;
   logLevel: string;
 }
 
@@ -42,6 +43,7 @@ export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
     resultTtlMs: parseTtl(flags.resultTtl),
     onProgress: say,
     replicas: wholeNumber("--replicas", flags.replicas),
+    runAs: flags.runAs === undefined ? undefined : await resolveRunAs(flags.runAs),
     apiKeys: await ApiKeys.load(flags.apiKeysFile && resolve(base, flags.apiKeysFile), process.env["GLIA_API_KEYS"]),
     corsOrigins: parseCorsOrigins(flags.corsOrigin ?? []),
   });

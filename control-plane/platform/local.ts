@@ -1,13 +1,17 @@
+import { chmod, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectNats, redactUrl } from "./nats-connect.ts";
+import { connectNats, credentialsFromEnv, redactUrl, type NatsCredentials } from "./nats-connect.ts";
+import { LocalNatsAuth, type NatsIdentity } from "./nats-auth.ts";
 import { listProjectFiles, type LoadedProject } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
-import { type ApiRegistry, type RecordWaiters, DEFAULT_RESULT_TTL_MS } from "../jobs/index.ts";
+import { type ApiRegistry, type RecordWaiters, DeadLetters, DEFAULT_RESULT_TTL_MS } from "../jobs/index.ts";
 import { type ApiKeys, createGatewayApp, createInternalApp, RouteTable } from "../gateway/index.ts";
 import { gatewayOptions, listenInternal, openStores, urlFor } from "./gateway-service.ts";
 import type { WorkerProcess } from "./worker-process.ts";
-import { Reconciler } from "./reconciler.ts";
+import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
+import { checkRunAs } from "./run-as.ts";
+import type { RunAs } from "../runtime/index.ts";
 import { detectGpus } from "./gpus.ts";
 import { deployProject } from "./deploy.ts";
 import { removeState, writeState } from "./state.ts";
@@ -48,6 +52,11 @@ export interface UpOptions {
   corsOrigins?: readonly string[];
   /** Replicas of every stream, bucket and object store, for a clustered NATS. @default 1 */
   replicas?: number;
+  /**
+   * Run handlers and dependency scripts as this unprivileged user; glia must run as root. Without
+   * it, they run as glia's own user, and glia warns when that is root.
+   */
+  runAs?: RunAs;
   /** The GPUs (CUDA device ids) handed out to runtimes by `compute.gpu`. @default {@link detectGpus} */
   gpus?: string[];
 }
@@ -65,6 +74,8 @@ export interface Platform {
   internalUrl: string;
   apis: ServedApi[];
   nc: NatsConnection;
+  /** The NATS server's URL, and the platform's own credentials when glia started the server. */
+  nats: { url: string; credentials?: NatsCredentials; pid?: number };
   /** One supervised `glia worker` process per API. */
   workers: Map<string, WorkerProcess>;
   /** Stops taking requests, lets running ones finish for up to `graceMs`, then stops everything. */
@@ -73,6 +84,7 @@ export interface Platform {
 
 interface Started {
   nats?: NatsServer;
+  auth?: LocalNatsAuth;
   nc?: NatsConnection;
   reconciler?: Reconciler;
   listener?: Listener;
@@ -108,9 +120,17 @@ export async function up(options: UpOptions): Promise<Platform> {
 
 async function startAll(options: UpOptions, s: Started): Promise<Platform> {
   const log = options.logger.child({ module: "platform" });
-  s.nats = options.natsUrl ? undefined : await startNatsServer({ dataDir: join(options.dataDir, "nats") });
+  // The data folder holds bundles, specs and NATS's store and keys: this user's alone.
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  await chmod(options.dataDir, 0o700);
+  await checkHandlerUser(options, log);
+  if (!options.natsUrl) await startLocalNats(options.dataDir, s, log);
   const natsUrl = options.natsUrl ?? s.nats!.url;
-  const nc = await connectNats(natsUrl, { name: "glia", maxReconnectAttempts: -1 });
+  const nc = await connectNats(
+    natsUrl,
+    { name: "glia", maxReconnectAttempts: -1 },
+    s.auth ? credentialsOf(s.auth.identity({ kind: "platform" })) : credentialsFromEnv(),
+  );
   s.nc = nc;
   const ttlMs = options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS;
   const replicas = options.replicas ?? 1;
@@ -124,6 +144,7 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
   s.reconciler = new Reconciler({
     registry,
     queue,
+    deadLetters: await DeadLetters.open(nc, { maxAgeMs: ttlMs, replicas }),
     routes,
     natsUrl,
     dataDir: options.dataDir,
@@ -135,18 +156,32 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
     replicas,
     gpus: options.gpus ?? (await detectGpus()),
     onProgress: options.onProgress,
+    natsAccess: s.auth ? workerAccess(s.auth, s.nats!) : undefined,
+    runAs: options.runAs,
   });
   await s.reconciler.start();
   s.listener = await listen(createGatewayApp(gateway), options.host ?? "127.0.0.1", options.port ?? 8080);
   const url = urlFor(s.listener);
   for (const project of options.projects) await deployAndWait(registry, s.reconciler, project);
-  s.stateFile = await writeState({ natsUrl, url, pid: process.pid });
+  s.stateFile = await writeState({
+    natsUrl,
+    url,
+    pid: process.pid,
+    ...(s.auth
+      ? { nats: { cli: s.auth.identity({ kind: "cli" }), gateway: s.auth.identity({ kind: "gateway" }) } }
+      : {}),
+  });
   log.info({ url, nats: redactUrl(natsUrl), apis: routes.routes.map((r) => r.api) }, "glia is up");
   const reconciler = s.reconciler;
   return {
     url,
     internalUrl: urlFor(s.internal),
     nc,
+    nats: {
+      url: natsUrl,
+      credentials: s.auth ? credentialsOf(s.auth.identity({ kind: "platform" })) : undefined,
+      pid: s.nats?.pid,
+    },
     get workers() {
       return reconciler.workers;
     },
@@ -159,6 +194,58 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
       })),
     ),
     stop: (graceMs = 30_000) => stopAll(s, graceMs, options.logger),
+  };
+}
+
+/**
+ * Handlers are other people's code: run as root they could read everything glia can. With
+ * `--run-as` the user is checked before anything is built; as root without it, glia says so.
+ */
+async function checkHandlerUser(options: UpOptions, log: Logger): Promise<void> {
+  if (options.runAs) {
+    await checkRunAs(options.runAs, process.env["GLIA_PYTHON"] ?? "python3");
+    return;
+  }
+  if (process.getuid?.() !== 0) return;
+  const warning =
+    "handlers and dependencies.sh run as root: a handler can read whatever glia can (its NATS keys, every API's data); " +
+    "start glia with --run-as USER (e.g. --run-as nobody) to run them as an unprivileged user";
+  log.warn(warning);
+  options.onProgress?.(`warning: ${warning}`);
+}
+
+/**
+ * Starts glia's own nats-server with authorization: every process connects with an NKey of its
+ * role (see nats-auth.ts); nobody else, local users and handlers included, can connect.
+ */
+async function startLocalNats(dataDir: string, s: Started, log: Logger): Promise<void> {
+  const natsDir = join(dataDir, "nats");
+  await mkdir(natsDir, { recursive: true, mode: 0o700 });
+  await chmod(natsDir, 0o700);
+  const auth = await LocalNatsAuth.create(join(natsDir, "auth"));
+  s.auth = auth;
+  // Its warnings and errors (a refused connection, a permissions violation) are the platform's.
+  const onLog = (line: string): void => {
+    if (/\[(ERR|WRN|FTL)\]/.test(line)) log.warn({ natsServer: line.replace(/^.*?\[/, "[") }, "nats-server");
+  };
+  s.nats = await startNatsServer({ dataDir: natsDir, authorization: () => auth.authorization(), onLog });
+}
+
+function credentialsOf(identity: NatsIdentity): NatsCredentials {
+  return { nkeyFile: identity.seedFile, inboxPrefix: identity.inboxPrefix };
+}
+
+/** Each API's worker gets a NATS identity of its own, in force before the worker starts. */
+function workerAccess(auth: LocalNatsAuth, nats: NatsServer): NonNullable<ReconcilerOptions["natsAccess"]> {
+  return {
+    grant: async (api) => {
+      const { identity, added } = await auth.worker(api);
+      if (added) await nats.reload();
+      return credentialsOf(identity);
+    },
+    revoke: async (api) => {
+      if (await auth.removeWorker(api)) await nats.reload();
+    },
   };
 }
 
