@@ -8,6 +8,7 @@ import { Kvm } from "@nats-io/kv";
 import { connectNats, readState } from "../control-plane/platform/index.ts";
 import { startPlatform, type TestPlatform } from "./support/platform.ts";
 import { submit, waitFor } from "./support/http.ts";
+import { platformState, runCli } from "./support/cli.ts";
 
 /** What the platform is started with and no handler may ever see. */
 const SECRETS: Record<string, string> = {
@@ -122,6 +123,25 @@ describe("glia's own nats-server: authenticated, least privilege, nothing for ha
     } finally {
       await gateway.close();
     }
+  });
+
+  it("lets a glia gateway beside it connect with the gateway's key from the state file, and serve", async () => {
+    // The keys this test process holds are the platform's secret; this gateway serves without keys.
+    const gateway = runCli(["gateway", "--port", "0", "--internal-port", "0"], {
+      ...platformState(),
+      GLIA_API_KEYS: "",
+    });
+    try {
+      const [, url] = await gateway.waitForLine(/serving on (http:\/\/\S+)/, 60_000);
+      const id = await submit(`${url}/victim`, JSON.stringify("through a second gateway"), "application/json");
+      const done = await waitFor(`${url}/victim`, id, (s) => s === "completed");
+      assert.deepEqual(done.body["result"], { "secret result": "through a second gateway" });
+    } finally {
+      gateway.child.kill("SIGTERM");
+      await gateway.exited;
+    }
+    const logged = gateway.logs.filter((l) => /violation/i.test(JSON.stringify(l)));
+    assert.deepEqual(logged, [], "the gateway's role covers all it does");
   });
 
   it("keeps the keys, configuration, store and state private to glia's user, and off command lines", async () => {

@@ -1,11 +1,11 @@
 import { resolve } from "node:path";
 import { ApiKeys, parseCorsOrigins } from "../gateway/index.ts";
 import { createLogger } from "../observability/index.ts";
-import { startGatewayService } from "../platform/index.ts";
-import { parsePort, parseTtl, say, wholeNumber } from "./flags.ts";
+import { readState, startGatewayService, type NatsCredentials } from "../platform/index.ts";
+import { parsePort, parseTtl, say, UsageError, wholeNumber } from "./flags.ts";
 
 export interface GatewayFlags {
-  natsUrl: string;
+  natsUrl?: string;
   host: string;
   port: string;
   internalHost: string;
@@ -24,8 +24,10 @@ export interface GatewayFlags {
 export async function runGateway(flags: GatewayFlags): Promise<void> {
   const logger = createLogger({ level: flags.logLevel });
   const base = process.env["INIT_CWD"] ?? process.cwd();
+  const { natsUrl, natsCredentials } = await platformNats(flags.natsUrl);
   const gateway = await startGatewayService({
-    natsUrl: flags.natsUrl,
+    natsUrl,
+    natsCredentials,
     logger,
     host: flags.host,
     port: parsePort("--port", flags.port),
@@ -44,4 +46,21 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
   say(`${signal}: answering the requests in flight, then stopping`);
   await gateway.stop();
   logger.flush();
+}
+
+/**
+ * The NATS to use: the one named, with the environment's credentials; else the server `glia up`
+ * started, with the gateway identity it recorded (a gateway's permissions, not the platform's).
+ */
+async function platformNats(
+  natsUrl: string | undefined,
+): Promise<{ natsUrl: string; natsCredentials?: NatsCredentials }> {
+  if (natsUrl) return { natsUrl };
+  const state = await readState();
+  if (!state) throw new UsageError("no running glia found; start one with `glia up`, or pass --nats-url");
+  const identity = state.nats?.gateway;
+  return {
+    natsUrl: state.natsUrl,
+    natsCredentials: identity ? { nkeyFile: identity.seedFile, inboxPrefix: identity.inboxPrefix } : undefined,
+  };
 }

@@ -83,7 +83,12 @@ program
 program
   .command("gateway")
   .description("run the HTTP gateway alone, routing every deployed API (a cluster's gateway pods run it)")
-  .addOption(new Option("--nats-url <url>", "the platform's NATS server(s)").env("NATS_URL").makeOptionMandatory())
+  .addOption(
+    new Option(
+      "--nats-url <url>",
+      "the platform's NATS server(s) (default: the one glia up started, with the gateway's own key)",
+    ).env("NATS_URL"),
+  )
   .option("-p, --port <port>", "public HTTP port (0 picks a free one)", "8080")
   .option("--host <host>", "address the public listener binds to", "127.0.0.1")
   .option("--internal-port <port>", "port other APIs' handlers reach as http://api-<name>:8888/", "8888")

@@ -23,7 +23,7 @@ import {
   RouteTable,
   DEFAULT_MAX_BODY_BYTES,
 } from "../gateway/index.ts";
-import { connectNats, redactUrl } from "./nats-connect.ts";
+import { connectNats, redactUrl, type NatsCredentials } from "./nats-connect.ts";
 import { listen, type Listener } from "./http.ts";
 import { PlatformConfigError } from "./errors.ts";
 
@@ -121,6 +121,8 @@ export function urlFor(listener: Listener): string {
 
 export interface GatewayServiceOptions {
   natsUrl: string;
+  /** The gateway's own NATS identity. @default the credentials in the environment */
+  natsCredentials?: NatsCredentials;
   logger: Logger;
   /** @default "127.0.0.1" */
   host?: string;
@@ -156,7 +158,7 @@ export interface GatewayService {
  */
 export async function startGatewayService(o: GatewayServiceOptions): Promise<GatewayService> {
   const log = o.logger.child({ module: "gateway-service" });
-  const nc = await connectNats(o.natsUrl, { name: "glia-gateway", maxReconnectAttempts: -1 });
+  const nc = await connectNats(o.natsUrl, { name: "glia-gateway", maxReconnectAttempts: -1 }, o.natsCredentials);
   const s: { listeners: Listener[]; waiters?: RecordWaiters; stopWatch?: () => void } = { listeners: [] };
   const stop = async (): Promise<void> => {
     const closing = s.listeners.map((l) => l.close()); // stop accepting, then wake long polls
