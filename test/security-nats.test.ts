@@ -1,11 +1,12 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { connect, nkeys, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import { connectNats, readState } from "../control-plane/platform/index.ts";
+import { connectNats, LocalNatsAuth, readState, startNatsServer } from "../control-plane/platform/index.ts";
 import { startPlatform, type TestPlatform } from "./support/platform.ts";
 import { submit, waitFor } from "./support/http.ts";
 import { platformState, runCli } from "./support/cli.ts";
@@ -170,5 +171,39 @@ describe("glia's own nats-server: authenticated, least privilege, nothing for ha
     assert.ok(environ.includes(`NATS_NKEY=${join(authDir, "worker-snoop.nk")}`), "the worker has its own identity");
     for (const name of Object.keys(SECRETS))
       assert.ok(!environ.some((e) => e.startsWith(`${name}=`)), `${name} reached the worker process`);
+  });
+});
+
+describe("identities added while the server runs", { timeout: 60_000 }, () => {
+  it("are all in force after concurrent reloads, and JetStream stays on", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "glia-reloads-"));
+    const auth = await LocalNatsAuth.create(join(dir, "auth"));
+    const server = await startNatsServer({ dataDir: join(dir, "nats"), authorization: () => auth.authorization() });
+    try {
+      const apis = Array.from({ length: 8 }, (_, i) => `api-${i}`);
+      const identities = await Promise.all(
+        apis.map(async (api) => {
+          const { identity } = await auth.worker(api);
+          await server.reload();
+          return identity;
+        }),
+      );
+      for (const identity of identities) {
+        const nc = await connectNats(
+          server.url,
+          { reconnect: false },
+          {
+            nkeyFile: identity.seedFile,
+            inboxPrefix: identity.inboxPrefix,
+          },
+        );
+        const info = await (await jetstreamManager(nc)).getAccountInfo();
+        assert.ok(info.limits, "JetStream answers each new identity");
+        await nc.close();
+      }
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

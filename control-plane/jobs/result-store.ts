@@ -61,9 +61,12 @@ export class ResultStore {
     const existing = await jsm.streams.info(stream).catch(() => null);
     const kvm = new Kvm(jetstream(nc));
     const ttl = options.ttlMs ?? (existing ? undefined : DEFAULT_RESULT_TTL_MS);
-    // Direct gets name the key in their subject, so NATS permissions can limit a worker to its API's records.
+    // Direct gets name the key in their subject, so NATS permissions can limit a worker to its
+    // API's records. On a cluster any replica answers them, possibly with an older revision, so
+    // there records are read from the stream's leader (compare-and-set needs the latest).
+    const direct = existing?.config.allow_direct === true && (options.replicas ?? 1) === 1;
     const kv = existing
-      ? await kvm.open(RESULTS_BUCKET, { allow_direct: existing.config.allow_direct === true })
+      ? await kvm.open(RESULTS_BUCKET, { allow_direct: direct })
       : await kvm.create(RESULTS_BUCKET, {
           ttl,
           history: 1,

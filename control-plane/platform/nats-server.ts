@@ -71,19 +71,20 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   const failed = failure(child, log);
   failed.catch(() => {}); // after a good start, a later exit is the owner's business, not a crash
   const url = await Promise.race([waitForPorts(dir, child, options.startTimeoutMs ?? 15_000), failed]);
-  const reload = async (): Promise<void> => {
-    await writeConfig(conf, options);
-    await reloads.signal(child, log);
-  };
+  // Each reload writes the configuration as it is then and waits for the server, one at a time:
+  // two writers at once could leave it a mix of both (a lost jetstream block disables JetStream).
+  const reload = (): Promise<void> => reloads.run(() => writeConfig(conf, options), child, log);
   return { url, pid: child.pid!, reload, stop: () => stop(child, dir) };
 }
+
+let configWrites = 0;
 
 /** Written to a new file and renamed, so the server never reads half a configuration. */
 async function writeConfig(conf: string, options: NatsServerOptions): Promise<void> {
   const store = JSON.stringify(join(options.dataDir, "jetstream"));
   const auth = options.authorization?.() ?? "";
   const text = `max_payload: ${LOCAL_MAX_PAYLOAD_BYTES}\njetstream {\n  store_dir: ${store}\n}\n${auth}\n`;
-  const partial = `${conf}.partial`;
+  const partial = `${conf}.partial-${process.pid}-${++configWrites}`;
   await writeFile(partial, text, { mode: 0o600 });
   await rename(partial, conf);
 }
@@ -107,8 +108,12 @@ class Reloads {
     }
   }
 
-  signal(child: ChildProcess, log: string[]): Promise<void> {
-    const next = this.#queue.then(() => this.#one(child, log));
+  /** Runs `write` (the new configuration) and the reload it asks for after every earlier one. */
+  run(write: () => Promise<void>, child: ChildProcess, log: string[]): Promise<void> {
+    const next = this.#queue.then(async () => {
+      await write();
+      await this.#one(child, log);
+    });
     this.#queue = next.catch(() => {});
     return next;
   }
