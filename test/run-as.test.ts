@@ -55,8 +55,16 @@ describe(
       const id = await submit(url, JSON.stringify({ read: secrets }), "application/json");
       const record = (await waitFor(url, id, (s) => s === "completed" || s === "failed")).body;
       assert.equal(record["status"], "completed", JSON.stringify(record));
-      const result = record["result"] as { uid: number; deps_uid: string | null; reads: Record<string, unknown> };
+      const result = record["result"] as {
+        uid: number;
+        deps_uid: string | null;
+        reads: Record<string, unknown>;
+        environ: Record<string, string>;
+      };
       assert.equal(result.uid, 65534);
+      // nobody's home is /nonexistent: the handler's is its cache folder, which it can write.
+      assert.equal(result.environ["HOME"], join(cache, "users", "nobody"));
+      assert.equal(result.environ["USER"], "nobody");
       assert.equal(result.deps_uid, "65534", "dependencies.sh ran as the user");
       for (const path of secrets) assert.deepEqual(result.reads[path], { error: "PermissionError" }, path);
     });

@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { RUNTIME_ROOT, runAsOptions, type RunAs } from "../runtime/index.ts";
+import { access } from "node:fs/promises";
+import { join } from "node:path";
+import { defaultCacheDir, RUNTIME_ROOT, runAsOptions, type RunAs } from "../runtime/index.ts";
 import { PlatformConfigError } from "./errors.ts";
 
 const exec = promisify(execFile);
@@ -24,7 +26,14 @@ export async function resolveRunAs(user: string): Promise<RunAs> {
     throw new PlatformConfigError(`--run-as: there is no user ${JSON.stringify(user)} on this machine (getent passwd)`);
   if (Number(uid) === 0)
     throw new PlatformConfigError(`--run-as ${user}: that user is root; name an unprivileged user, e.g. nobody`);
-  return { user: name, uid: Number(uid), gid: Number(gid), home: home || "/" };
+  const runAs = { user: name, uid: Number(uid), gid: Number(gid), home: home || "/" };
+  // Service users have no home (`/nonexistent`): theirs is then the cache folder glia makes for
+  // them, so libraries that keep caches under ~ (pip, PyTorch Hub, Hugging Face) can write.
+  const usable = await access(runAs.home).then(
+    () => true,
+    () => false,
+  );
+  return usable ? runAs : { ...runAs, home: join(defaultCacheDir(runAs), "users", name) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { homedir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -62,12 +62,15 @@ export async function ensureEnvironment(request: EnvironmentRequest): Promise<Py
   const projectReqs = await readFile(request.requirementsFile, "utf8").catch(() => null);
   const script = request.shellFile ? await readFile(request.shellFile, "utf8").catch(() => null) : null;
   const key = await environmentKey(basePython, [projectReqs ?? "", script ?? ""]);
-  const root = userCache(request.cacheDir ?? defaultCacheDir(), request.runAs);
+  const root = userCache(request.cacheDir ?? defaultCacheDir(request.runAs), request.runAs);
   const dir = join(root, "venvs", key);
   const python = join(dir, "bin", "python");
   if (await exists(join(dir, READY_MARK))) return { python, dir, cached: true };
-  await mkdir(join(dir, ".."), { recursive: true });
-  if (request.runAs) await chownTree(root, request.runAs);
+  await mkdir(join(dir, ".."), { recursive: true, mode: 0o755 });
+  if (request.runAs) {
+    await chownTree(root, request.runAs);
+    await chmod(root, 0o700); // the user's environments are its own
+  }
   const release = await lock(`${dir}.build-lock`, basePython, () => exists(join(dir, READY_MARK)));
   try {
     if (await exists(join(dir, READY_MARK))) return { python, dir, cached: true }; // built while we waited
@@ -202,11 +205,18 @@ const HOLD_LOCK = [
   "sys.stdin.read()",
 ].join("\n");
 
-export function defaultCacheDir(): string {
+/**
+ * `$GLIA_CACHE_DIR`, else `/var/cache/glia` for environments built as another user (root's own
+ * cache is in its home, which that user cannot enter), else `$XDG_CACHE_HOME/glia` or `~/.cache/glia`.
+ */
+export function defaultCacheDir(runAs?: RunAs): string {
   const explicit = process.env["GLIA_CACHE_DIR"];
   if (explicit) return resolve(explicit);
+  if (runAs) return SHARED_CACHE_DIR;
   return join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "glia");
 }
+
+const SHARED_CACHE_DIR = "/var/cache/glia";
 
 async function environmentKey(basePython: string, projectParts: string[]): Promise<string> {
   const runtimeReqs = await readFile(RUNTIME_LOCK, "utf8");
