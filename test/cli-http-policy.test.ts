@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runCli, type RunningCli } from "./support/cli.ts";
+import { runCli, stopClis, type RunningCli } from "./support/cli.ts";
 import { FIXTURES } from "./support/platform.ts";
 
 const KEY = "cli-key-0123456789abcdef";
@@ -12,11 +12,7 @@ describe("glia up and glia gateway: API keys and CORS origins from the command l
   const started: RunningCli[] = [];
   const dirs: string[] = [];
   after(async () => {
-    const running = started.filter((c) => c.child.exitCode === null && c.child.signalCode === null);
-    running.forEach((c) => c.child.kill("SIGINT"));
-    const timer = setTimeout(() => running.forEach((c) => c.child.kill("SIGKILL")), 15_000);
-    await Promise.all(running.map((c) => c.exited));
-    clearTimeout(timer);
+    await stopClis(started);
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   });
   const tempDir = async (): Promise<string> => {

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runCli, type RunningCli } from "./support/cli.ts";
+import { runCli, stopClis, type RunningCli } from "./support/cli.ts";
 import { FIXTURES } from "./support/platform.ts";
 
 const EXAMPLES_HELLO = fileURLToPath(new URL("../examples/hello", import.meta.url));
@@ -21,15 +21,7 @@ async function waitUntil(check: () => boolean, timeoutMs: number, what: string):
 
 describe("glia up, as a user runs it", { timeout: 180_000 }, () => {
   const started: RunningCli[] = [];
-  // A test that failed half-way leaves its glia running: stop it the clean way (so it stops its
-  // nats-server too), and kill it only if that does not work.
-  after(async () => {
-    const running = started.filter((c) => c.child.exitCode === null && c.child.signalCode === null);
-    running.forEach((c) => c.child.kill("SIGINT"));
-    const timer = setTimeout(() => running.forEach((c) => c.child.kill("SIGKILL")), 15_000);
-    await Promise.all(running.map((c) => c.exited));
-    clearTimeout(timer);
-  });
+  after(() => stopClis(started));
 
   it("starts its own nats-server, prints the API's URL and a curl line, serves, and stops cleanly on Ctrl-C", async () => {
     const data = await mkdtemp(join(tmpdir(), "glia-cli-"));

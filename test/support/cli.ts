@@ -91,3 +91,15 @@ export function platformState(): Record<string, string> {
   if (!file) throw new Error("no platform was started by this test process");
   return { GLIA_STATE_FILE: file };
 }
+
+/**
+ * Stops the CLI runs still going (a test that failed half-way leaves its glia running): the clean
+ * way first, so each stops its own nats-server too, and by SIGKILL if that takes over 15 s.
+ */
+export async function stopClis(started: RunningCli[]): Promise<void> {
+  const running = started.filter((c) => c.child.exitCode === null && c.child.signalCode === null);
+  running.forEach((c) => c.child.kill("SIGINT"));
+  const timer = setTimeout(() => running.forEach((c) => c.child.kill("SIGKILL")), 15_000);
+  await Promise.all(running.map((c) => c.exited));
+  clearTimeout(timer);
+}
