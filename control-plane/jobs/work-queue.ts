@@ -180,11 +180,7 @@ export class WorkQueue {
    */
   async pull(api: string): Promise<RequestStream> {
     const consumer = await this.#js.consumers.get(requestStream(api), WORKER_CONSUMER);
-    // A dead worker's pull requests linger until they expire; one still there when its messages
-    // fall due makes nats-server 2.9 redeliver them with a delivery count of 1. Expiring well
-    // within the ack wait keeps that from happening (heartbeats renew the ack wait at half of it).
-    const expires = Math.min(5_000, Math.max(1_000, Math.floor(this.#options.ackWaitMs / 3)));
-    const messages = await consumer.consume({ max_messages: 1, expires });
+    const messages = await consumer.consume({ max_messages: 1 });
     return {
       async *[Symbol.asyncIterator]() {
         for await (const msg of messages) {
