@@ -165,7 +165,11 @@ export async function startGatewayService(o: GatewayServiceOptions): Promise<Gat
     s.waiters?.close();
     s.stopWatch?.();
     await Promise.all(closing);
-    await nc.drain().catch((err: unknown) => log.warn({ err }, "closing the NATS connection failed"));
+    // A connection that cannot drain (NATS already gone) is closed, or it would retry for ever.
+    await nc.drain().catch(async (err: unknown) => {
+      log.warn({ err }, "draining the NATS connection failed; closing it");
+      await nc.close();
+    });
   };
   try {
     const stores = await openStores(nc, o.natsUrl, { ttlMs: o.resultTtlMs, replicas: o.replicas ?? 1 });

@@ -294,7 +294,12 @@ async function stopAll(s: Started, graceMs: number, logger: Logger): Promise<voi
   log.debug("gateway closed");
   await s.reconciler?.stop(graceMs);
   log.debug("workers stopped");
-  await s.nc?.drain().catch((err: unknown) => log.warn({ err }, "closing the NATS connection failed"));
+  // A terminal's Ctrl-C reaches nats-server too, which may be gone before the drain: then close,
+  // or the client would try to reconnect for ever and keep this process alive.
+  await s.nc?.drain().catch(async (err: unknown) => {
+    log.warn({ err }, "draining the NATS connection failed; closing it");
+    await s.nc?.close();
+  });
   await s.nats?.stop();
   if (s.stateFile) await removeState(s.stateFile);
   log.info("glia stopped");
