@@ -51,6 +51,7 @@ describe("API keys and CORS on the public listener", { timeout: 120_000 }, () =>
     }
     assert.equal((await call("/metrics", ALL)).status, 200);
     assert.equal((await call("/healthz")).status, 200, "health checks stay open");
+    assert.equal((await call("/readyz")).status, 200, "readiness checks stay open");
   });
 
   it("answers a path that names no API exactly as one that does, so the APIs cannot be listed", async () => {

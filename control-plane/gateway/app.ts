@@ -60,6 +60,18 @@ export interface GatewayOptions {
    * listener never answers CORS. @default [] (no CORS header to anyone)
    */
   corsOrigins?: readonly string[];
+  /**
+   * What `GET /readyz` on the public listener waits for: null once every API the platform was
+   * started with is routed and takes requests. @default always ready (`glia gateway` listens
+   * only after it has read the registry)
+   */
+  readiness?: () => NotReady | null;
+}
+
+/** Why the gateway is not ready: a sentence, and the APIs it still waits for (maybe none). */
+export interface NotReady {
+  reason: string;
+  waiting: string[];
 }
 
 /** Longest `?wait=` a GET may ask for, in seconds. */
@@ -99,6 +111,7 @@ export function createGatewayApp(options: GatewayOptions): Hono {
     if (!match) throw new NotFoundError(`no API is served at ${c.req.path}`);
     return match;
   };
+  app.get("/readyz", (c) => readyz(c, options));
   app.route("/", buildApp(options, "gateway", locate));
   const log = options.logger.child({ module: "gateway" });
   app.onError((err, c) => onError(err, c, log));
@@ -125,6 +138,29 @@ function buildApp(options: GatewayOptions, module: string, locate: Locate): Hono
   });
   app.onError((err, c) => onError(err, c, log));
   return app;
+}
+
+/**
+ * `GET /readyz`: 200 once every API given at start takes requests, else 503 with why. It is open,
+ * as `/healthz` is, for probes that carry no key; with API keys on, only a key for every API learns
+ * which APIs are awaited (others get their number), as only such a key learns which paths exist.
+ */
+function readyz(c: Context, options: GatewayOptions): Response {
+  const notReady = options.readiness?.() ?? null;
+  if (!notReady) return c.json({ ready: true });
+  let mayList = true;
+  try {
+    options.apiKeys?.check(null, c.req.header("authorization"));
+  } catch {
+    mayList = false;
+  }
+  const { reason, waiting } = notReady;
+  const listed = waiting.length === 0 ? "" : mayList ? `: ${waiting.join(", ")}` : `: ${waiting.length} API(s)`;
+  c.header("Retry-After", "1");
+  return c.json(
+    { ready: false, error: `not ready: ${reason}${listed}`, code: "NOT_READY", ...(mayList ? { waiting } : {}) },
+    503,
+  );
 }
 
 function byHost(routes: RouteTable, host: string | undefined, path: string): RouteMatch {

@@ -1,4 +1,10 @@
-export { createGatewayApp, createInternalApp, DEFAULT_MAX_BODY_BYTES, type GatewayOptions } from "./app.ts";
+export {
+  createGatewayApp,
+  createInternalApp,
+  DEFAULT_MAX_BODY_BYTES,
+  type GatewayOptions,
+  type NotReady,
+} from "./app.ts";
 export { RouteTable, type ApiRoute, type RouteMatch } from "./routes.ts";
 export { checkPayload } from "./payload-check.ts";
 export { BodyBudget, DEFAULT_MAX_BODY_MEMORY_BYTES } from "./body-budget.ts";

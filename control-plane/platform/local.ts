@@ -6,7 +6,7 @@ import { LocalNatsAuth, type NatsIdentity } from "./nats-auth.ts";
 import { listProjectFiles, type LoadedProject } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { type ApiRegistry, type RecordWaiters, DeadLetters, DEFAULT_RESULT_TTL_MS } from "../jobs/index.ts";
-import { type ApiKeys, createGatewayApp, createInternalApp, RouteTable } from "../gateway/index.ts";
+import { type ApiKeys, createGatewayApp, createInternalApp, type NotReady, RouteTable } from "../gateway/index.ts";
 import { gatewayOptions, listenInternal, openStores, urlFor } from "./gateway-service.ts";
 import type { WorkerProcess } from "./worker-process.ts";
 import { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
@@ -91,6 +91,9 @@ interface Started {
   internal?: Listener;
   waiters?: RecordWaiters;
   stateFile?: string;
+  /** Set once every given project's APIs serve and the state file is written (`/readyz` answers 200). */
+  ready?: boolean;
+  stopping?: boolean;
 }
 
 /** JetStream keeps at most five copies of a stream. */
@@ -160,7 +163,12 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
     runAs: options.runAs,
   });
   await s.reconciler.start();
-  s.listener = await listen(createGatewayApp(gateway), options.host ?? "127.0.0.1", options.port ?? 8080);
+  const readiness = (): NotReady | null => readinessOf(s, routes, options.projects);
+  s.listener = await listen(
+    createGatewayApp({ ...gateway, readiness }),
+    options.host ?? "127.0.0.1",
+    options.port ?? 8080,
+  );
   const url = urlFor(s.listener);
   for (const project of options.projects) await deployAndWait(registry, s.reconciler, project);
   s.stateFile = await writeState({
@@ -171,6 +179,7 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
       ? { nats: { cli: s.auth.identity({ kind: "cli" }), gateway: s.auth.identity({ kind: "gateway" }) } }
       : {}),
   });
+  s.ready = true;
   log.info({ url, nats: redactUrl(natsUrl), apis: routes.routes.map((r) => r.api) }, "glia is up");
   const reconciler = s.reconciler;
   return {
@@ -195,6 +204,14 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
     ),
     stop: (graceMs = 30_000) => stopAll(s, graceMs, options.logger),
   };
+}
+
+/** Ready once every API of the given projects is routed and start-up is done; not while stopping. */
+function readinessOf(s: Started, routes: RouteTable, projects: LoadedProject[]): NotReady | null {
+  if (s.stopping) return { reason: "glia is stopping", waiting: [] };
+  const waiting = projects.flatMap((p) => p.apis.map((spec) => spec.name)).filter((name) => !routes.byApi(name));
+  if (waiting.length) return { reason: "waiting for the APIs given at start to serve", waiting };
+  return s.ready ? null : { reason: "glia is starting", waiting: [] };
 }
 
 /**
@@ -288,6 +305,7 @@ function checkUnique(projects: LoadedProject[]): void {
 
 async function stopAll(s: Started, graceMs: number, logger: Logger): Promise<void> {
   const log = logger.child({ module: "platform" });
+  s.stopping = true;
   const closing = [s.listener?.close(), s.internal?.close()]; // stop accepting, then wake long polls
   s.waiters?.close();
   await Promise.all(closing);

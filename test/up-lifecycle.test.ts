@@ -1,0 +1,146 @@
+// `glia up` as a terminal runs it: in a process group of its own, stopped by one Ctrl-C (SIGINT
+// to the whole group, nats-server, workers and runtimes included), and `/readyz` answering 200
+// only once the APIs given on the command line take requests.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { CLI } from "./support/cli.ts";
+import { get, isFinal, post, submit, waitFor, type Answer } from "./support/http.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
+/** `glia up`'s grace period for running requests on Ctrl-C (Platform.stop's default). */
+const GRACE_MS = 30_000;
+
+describe("glia up in its own process group (as a terminal starts it)", () => {
+  let dir: string;
+  let child: ChildProcess;
+  let exited: Promise<unknown>;
+  let url: string;
+  const output: string[] = [];
+  const readyz: Answer[] = [];
+  let firstReady: Answer | undefined;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "glia-up-lifecycle-"));
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    const args = ["--import", "tsx", CLI, "up", join(FIXTURES, "echo-payloads"), join(FIXTURES, "slow-handler")];
+    args.push("--port", String(port), "--internal-port", "0", "--data-dir", join(dir, "data"));
+    child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      detached: true, // a process group of its own, as a terminal gives a command
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, INIT_CWD: ROOT, GLIA_STATE_FILE: join(dir, "platform.json") },
+    });
+    child.stdout!.on("data", (b: Buffer) => output.push(b.toString()));
+    child.stderr!.on("data", (b: Buffer) => output.push(b.toString()));
+    exited = once(child, "exit");
+    // Ask /readyz from the moment anything answers until the first 200 (bounded: 600 rounds of 100 ms),
+    // then submit at once: a 200 must mean a POST is taken.
+    for (let round = 0; round < 600 && child.exitCode === null; round++) {
+      const answer = await get(`${url}/readyz`).catch(() => null);
+      if (answer) readyz.push(answer);
+      if (answer?.status === 200) {
+        firstReady = answer;
+        break;
+      }
+      await sleep(100);
+    }
+  });
+
+  after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      process.kill(-child.pid!, "SIGKILL");
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("answers /readyz 503 naming the APIs not routed yet, then 200, and a POST right after the 200 is accepted", async () => {
+    assert.ok(firstReady, `/readyz never answered 200; glia printed:\n${output.join("")}`);
+    // Both submissions go out before anything else is awaited.
+    const [echo, slow] = await Promise.all([
+      post(`${url}/echo`, JSON.stringify({ n: 1 }), "application/json"),
+      post(`${url}/slow`, JSON.stringify({}), "application/json"),
+    ]);
+    assert.equal(echo.status, 200, `POST /echo right after /readyz's 200: ${JSON.stringify(echo.body)}`);
+    assert.equal(slow.status, 200, `POST /slow right after /readyz's 200: ${JSON.stringify(slow.body)}`);
+    assert.deepEqual(firstReady.body, { ready: true });
+    const waiting = readyz.filter((a) => a.status === 503);
+    assert.ok(waiting.length > 0, "the listener is up while environments are built: /readyz answered 503 first");
+    for (const a of waiting) {
+      assert.equal(a.body["code"], "NOT_READY");
+      assert.match(String(a.body["error"]), /^not ready: /);
+    }
+    const named = waiting.find((a) => Array.isArray(a.body["waiting"]) && (a.body["waiting"] as string[]).length);
+    assert.ok(named, `a 503 names the APIs awaited: ${JSON.stringify(waiting.map((a) => a.body))}`);
+    for (const api of named.body["waiting"] as string[]) assert.ok(["echo", "slow"].includes(api), api);
+    assert.match(String(named.body["error"]), /echo|slow/);
+    assert.equal((await get(`${url}/healthz`)).status, 200, "/healthz is liveness and stays 200");
+  });
+
+  it("stops every process of the group (node, workers, runtimes, nats-server) on one SIGINT within the grace period", async () => {
+    assert.ok(firstReady, `glia never became ready:\n${output.join("")}`);
+    const ids = [
+      await submit(`${url}/echo`, JSON.stringify({ n: 2 }), "application/json"),
+      await submit(`${url}/slow`, JSON.stringify({}), "application/json"),
+    ];
+    for (const [i, id] of ids.entries()) {
+      const done = await waitFor(`${url}/${i === 0 ? "echo" : "slow"}`, id, isFinal);
+      assert.equal(done.body["status"], "completed", JSON.stringify(done.body));
+    }
+    const pgid = child.pid!;
+    const members = await groupMembers(pgid);
+    const commands = members.map((m) => m.command).join("\n");
+    assert.ok(members.length >= 6, `glia, nats-server, two workers and two runtimes in the group:\n${commands}`);
+    assert.match(commands, /nats-server/);
+    assert.match(commands, /glia_runtime/);
+
+    process.kill(-pgid, "SIGINT"); // one Ctrl-C, to the whole group as a terminal sends it
+    let left = members;
+    for (let waited = 0; waited <= GRACE_MS && left.length; waited += 100) {
+      await sleep(100);
+      left = await groupMembers(pgid);
+    }
+    assert.deepEqual(
+      left.map((m) => `${m.pid} ${m.command}`),
+      [],
+      `processes still running ${GRACE_MS / 1000} s after one SIGINT; glia printed:\n${output.join("").slice(-4000)}`,
+    );
+    assert.match(output.join(""), /glia stopped/);
+  });
+});
+
+/** The live processes of a process group, from /proc (zombies left out: they have exited). */
+async function groupMembers(pgid: number): Promise<Array<{ pid: number; command: string }>> {
+  const found: Array<{ pid: number; command: string }> = [];
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, "utf8").catch(() => null);
+    if (!stat) continue;
+    // Fields after the command, which is in parentheses and may hold spaces: state ppid pgrp ...
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) !== pgid || state === "Z") continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "");
+    found.push({ pid: Number(name), command: cmdline.split("\0").join(" ").trim() });
+  }
+  return found;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as { port: number }).port;
+  server.close();
+  await once(server, "close");
+  return port;
+}
