@@ -27,21 +27,35 @@ describe("glia up in its own process group (as a terminal starts it)", () => {
   const output: string[] = [];
   const readyz: Answer[] = [];
   let firstReady: Answer | undefined;
+  let port: number;
+  /** The request still running when the Ctrl-C is sent. */
+  let running: string | undefined;
 
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "glia-up-lifecycle-"));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
+  /** `glia up` of two APIs in a process group of its own, as a terminal gives a command. */
+  const startUp = (): { child: ChildProcess; output: string[] } => {
     const args = ["--import", "tsx", CLI, "up", join(FIXTURES, "echo-payloads"), join(FIXTURES, "slow-handler")];
     args.push("--port", String(port), "--internal-port", "0", "--data-dir", join(dir, "data"));
-    child = spawn(process.execPath, args, {
+    const started = spawn(process.execPath, args, {
       cwd: ROOT,
-      detached: true, // a process group of its own, as a terminal gives a command
+      detached: true,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, INIT_CWD: ROOT, GLIA_STATE_FILE: join(dir, "platform.json") },
     });
-    child.stdout!.on("data", (b: Buffer) => output.push(b.toString()));
-    child.stderr!.on("data", (b: Buffer) => output.push(b.toString()));
+    const printed: string[] = [];
+    started.stdout!.on("data", (b: Buffer) => printed.push(b.toString()));
+    started.stderr!.on("data", (b: Buffer) => printed.push(b.toString()));
+    return { child: started, output: printed };
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "glia-up-lifecycle-"));
+    port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    const first = startUp();
+    child = first.child;
+    output.push(...first.output);
+    first.child.stdout!.on("data", (b: Buffer) => output.push(b.toString()));
+    first.child.stderr!.on("data", (b: Buffer) => output.push(b.toString()));
     exited = once(child, "exit");
     // Ask /readyz from the moment anything answers until the first 200 (bounded: 600 rounds of 100 ms),
     // then submit at once: a 200 must mean a POST is taken.
@@ -100,15 +114,21 @@ describe("glia up in its own process group (as a terminal starts it)", () => {
     const pgid = child.pid!;
     const members = await groupMembers(pgid);
     const commands = members.map((m) => m.command).join("\n");
-    assert.ok(members.length >= 6, `glia, nats-server, two workers and two runtimes in the group:\n${commands}`);
-    assert.match(commands, /nats-server/);
+    assert.ok(members.length >= 5, `glia, two workers and two runtimes in the group:\n${commands}`);
     assert.match(commands, /glia_runtime/);
+    // nats-server has a group of its own, so the terminal's Ctrl-C does not stop it before the
+    // workers have stored what they were running; glia stops it last.
+    const nats = await natsServers(join(dir, "data"));
+    assert.equal(nats.length, 1, "glia's nats-server runs");
+    assert.ok(!members.some((m) => m.pid === nats[0]!.pid), "nats-server is outside the terminal's group");
+    running = await submit(`${url}/slow`, JSON.stringify({ sleep: 2 }), "application/json");
+    await waitFor(`${url}/slow`, running, (s) => s === "in_progress");
 
     process.kill(-pgid, "SIGINT"); // one Ctrl-C, to the whole group as a terminal sends it
-    let left = members;
+    let left = [...members, ...nats];
     for (let waited = 0; waited <= GRACE_MS && left.length; waited += 100) {
       await sleep(100);
-      left = await groupMembers(pgid);
+      left = [...(await groupMembers(pgid)), ...(await natsServers(join(dir, "data")))];
     }
     assert.deepEqual(
       left.map((m) => `${m.pid} ${m.command}`),
@@ -116,8 +136,44 @@ describe("glia up in its own process group (as a terminal starts it)", () => {
       `processes still running ${GRACE_MS / 1000} s after one SIGINT; glia printed:\n${output.join("").slice(-4000)}`,
     );
     assert.match(output.join(""), /glia stopped/);
+    assert.doesNotMatch(output.join(""), /closing the NATS connection failed/);
+  });
+
+  it("finished the request that was running at the Ctrl-C: started again, glia has its result", async () => {
+    assert.ok(running, "a request was running at the Ctrl-C");
+    const again = startUp();
+    try {
+      let ready = false;
+      for (let round = 0; round < 600 && !ready && again.child.exitCode === null; round++) {
+        ready = (await get(`${url}/readyz`).catch(() => null))?.status === 200;
+        if (!ready) await sleep(100);
+      }
+      assert.ok(ready, `glia did not start again:\n${again.output.join("")}`);
+      const record = (await get(`${url}/slow/${running}`)).body;
+      assert.equal(record["status"], "completed", JSON.stringify(record));
+    } finally {
+      if (again.child.exitCode === null) {
+        const gone = once(again.child, "exit");
+        process.kill(-again.child.pid!, "SIGINT");
+        await gone;
+      }
+    }
   });
 });
+
+/** glia's nats-servers for a data folder, found by the configuration on their command line. */
+async function natsServers(dataDir: string): Promise<Array<{ pid: number; command: string }>> {
+  const conf = join(dataDir, "nats", "nats-server.conf");
+  const found: Array<{ pid: number; command: string }> = [];
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, "utf8").catch(() => "");
+    const stat = await readFile(`/proc/${name}/stat`, "utf8").catch(() => "");
+    if (cmdline.split("\0").includes(conf) && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z")
+      found.push({ pid: Number(name), command: cmdline.split("\0").join(" ") });
+  }
+  return found;
+}
 
 /** The live processes of a process group, from /proc (zombies left out: they have exited). */
 async function groupMembers(pgid: number): Promise<Array<{ pid: number; command: string }>> {

@@ -63,7 +63,13 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
     "--ports_file_dir",
     dir,
   ];
-  const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+  // A process group of its own: a terminal's Ctrl-C goes to glia's group, and the server must
+  // outlive the workers that finish their running requests and store the results in it. Its
+  // owner stops it last; should glia exit without stopping it, it goes too.
+  const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  const orphaned = (): void => void child.kill("SIGTERM");
+  process.once("exit", orphaned);
+  void once(child, "exit").then(() => process.off("exit", orphaned));
   const log: string[] = [];
   const reloads = new Reloads();
   child.stderr!.on("data", (chunk: Buffer) => {
