@@ -161,7 +161,7 @@ describe("glia's own nats-server: authenticated, least privilege, nothing for ha
     const stateFile = process.env["GLIA_STATE_FILE"]!;
     assert.equal(await mode(stateFile), "600");
     const state = await readState();
-    assert.equal(state?.nats?.cli.seedFile, join(authDir, "cli.nk"));
+    assert.equal(state?.nats?.cli.nkeyFile, join(authDir, "cli.nk"));
 
     const seeds = await Promise.all((await readdir(authDir)).map((n) => readFile(join(authDir, n), "utf8")));
     const workerPid = stack.platform.workers.get("snoop")!.pid!;
@@ -189,14 +189,7 @@ describe("identities added while the server runs", { timeout: 60_000 }, () => {
         }),
       );
       for (const identity of identities) {
-        const nc = await connectNats(
-          server.url,
-          { reconnect: false },
-          {
-            nkeyFile: identity.seedFile,
-            inboxPrefix: identity.inboxPrefix,
-          },
-        );
+        const nc = await connectNats(server.url, { reconnect: false }, identity);
         const info = await (await jetstreamManager(nc)).getAccountInfo();
         assert.ok(info.limits, "JetStream answers each new identity");
         await nc.close();

@@ -33,8 +33,7 @@ async function connectPlatform(flags: ControlFlags): Promise<Connected> {
   const natsUrl = flags.natsUrl ?? state?.natsUrl;
   if (!natsUrl) throw new UsageError("no running glia found; start one with `glia up`, or pass --nats-url");
   // The platform's record names the CLI's own NATS identity when glia started the server.
-  const identity = flags.natsUrl ? undefined : state?.nats?.cli;
-  const credentials = identity ? { nkeyFile: identity.seedFile, inboxPrefix: identity.inboxPrefix } : undefined;
+  const credentials = flags.natsUrl ? undefined : state?.nats?.cli;
   const nc = await connectNats(natsUrl, { name: "glia-cli", timeout: 5_000 }, credentials);
   return { nc, registry: await ApiRegistry.open(nc), gatewayUrl: flags.natsUrl ? null : (state?.url ?? null) };
 }

@@ -58,9 +58,5 @@ async function platformNats(
   if (natsUrl) return { natsUrl };
   const state = await readState();
   if (!state) throw new UsageError("no running glia found; start one with `glia up`, or pass --nats-url");
-  const identity = state.nats?.gateway;
-  return {
-    natsUrl: state.natsUrl,
-    natsCredentials: identity ? { nkeyFile: identity.seedFile, inboxPrefix: identity.inboxPrefix } : undefined,
-  };
+  return { natsUrl: state.natsUrl, natsCredentials: state.nats?.gateway };
 }

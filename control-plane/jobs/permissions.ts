@@ -94,7 +94,7 @@ function objectWrite(store: string): string[] {
  * One API's worker: its queue's consumer, its own records, its dead letters, its logs, and the
  * payload and large-result stores (shared by every API: objects there are read by exact name).
  */
-function worker(api: string): Omit<NatsPermissions, "subscribe"> & { subscribe: string[] } {
+function worker(api: string): NatsPermissions {
   const stream = requestStream(api);
   return {
     publish: [
@@ -120,7 +120,7 @@ function worker(api: string): Omit<NatsPermissions, "subscribe"> & { subscribe: 
 }
 
 /** A gateway: queues requests, creates and reads records, stores large payloads, reads the registry. */
-function gateway(): Omit<NatsPermissions, "subscribe"> & { subscribe: string[] } {
+function gateway(): NatsPermissions {
   return {
     publish: [
       `${API}.INFO`,
@@ -146,7 +146,7 @@ function gateway(): Omit<NatsPermissions, "subscribe"> & { subscribe: string[] }
 }
 
 /** `glia deploy`, `get`, `logs`, `delete`, `requeue`: the registry and bundles, and reading and requeueing requests. */
-function cli(): Omit<NatsPermissions, "subscribe"> & { subscribe: string[] } {
+function cli(): NatsPermissions {
   return {
     publish: [
       `${API}.INFO`,

@@ -2,7 +2,7 @@ import { chmod, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, credentialsFromEnv, redactUrl, type NatsCredentials } from "./nats-connect.ts";
-import { LocalNatsAuth, type NatsIdentity } from "./nats-auth.ts";
+import { LocalNatsAuth } from "./nats-auth.ts";
 import { listProjectFiles, type LoadedProject } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { type ApiRegistry, type RecordWaiters, DeadLetters, DEFAULT_RESULT_TTL_MS } from "../jobs/index.ts";
@@ -132,7 +132,7 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
   const nc = await connectNats(
     natsUrl,
     { name: "glia", maxReconnectAttempts: -1 },
-    s.auth ? credentialsOf(s.auth.identity({ kind: "platform" })) : credentialsFromEnv(),
+    s.auth ? s.auth.identity({ kind: "platform" }) : credentialsFromEnv(),
   );
   s.nc = nc;
   const ttlMs = options.resultTtlMs ?? DEFAULT_RESULT_TTL_MS;
@@ -188,7 +188,7 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
     nc,
     nats: {
       url: natsUrl,
-      credentials: s.auth ? credentialsOf(s.auth.identity({ kind: "platform" })) : undefined,
+      credentials: s.auth ? s.auth.identity({ kind: "platform" }) : undefined,
       pid: s.nats?.pid,
     },
     get workers() {
@@ -248,17 +248,13 @@ async function startLocalNats(dataDir: string, s: Started, log: Logger): Promise
   s.nats = await startNatsServer({ dataDir: natsDir, authorization: () => auth.authorization(), onLog });
 }
 
-function credentialsOf(identity: NatsIdentity): NatsCredentials {
-  return { nkeyFile: identity.seedFile, inboxPrefix: identity.inboxPrefix };
-}
-
 /** Each API's worker gets a NATS identity of its own, in force before the worker starts. */
 function workerAccess(auth: LocalNatsAuth, nats: NatsServer): NonNullable<ReconcilerOptions["natsAccess"]> {
   return {
     grant: async (api) => {
       const { identity, added } = await auth.worker(api);
       if (added) await nats.reload();
-      return credentialsOf(identity);
+      return identity;
     },
     revoke: async (api) => {
       if (await auth.removeWorker(api)) await nats.reload();

@@ -2,13 +2,14 @@ import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { nkeys } from "@nats-io/transport-node";
 import { inboxPrefix, permissionsFor, type NatsPermissions, type NatsRole } from "../jobs/index.ts";
+import type { NatsCredentials } from "./nats-connect.ts";
 
-/** How a process proves who it is to the nats-server glia started: an NKey seed file and its inbox prefix. */
-export interface NatsIdentity {
-  /** A file holding the NKey seed (0600); the server's configuration holds only the public key. */
-  seedFile: string;
-  inboxPrefix: string;
-}
+/**
+ * How a process proves who it is to the nats-server glia started: an NKey seed file (0600; the
+ * server's configuration holds only the public key) and the inbox prefix its permissions allow.
+ * It is the credentials `connectNats` takes, as they are.
+ */
+export type NatsIdentity = Required<NatsCredentials>;
 
 interface Entry {
   role: NatsRole;
@@ -60,7 +61,7 @@ export class LocalNatsAuth {
     const entry = this.#entries.get(name);
     if (!entry) return false;
     this.#entries.delete(name);
-    await rm(entry.identity.seedFile, { force: true });
+    await rm(entry.identity.nkeyFile, { force: true });
     return true;
   }
 
@@ -72,9 +73,9 @@ export class LocalNatsAuth {
 
   async #add(role: NatsRole): Promise<Entry> {
     const pair = nkeys.createUser();
-    const seedFile = join(this.#dir, `${roleName(role)}.nk`);
-    await writeFile(seedFile, `${new TextDecoder().decode(pair.getSeed())}\n`, { mode: 0o600 });
-    const entry = { role, publicKey: pair.getPublicKey(), identity: { seedFile, inboxPrefix: inboxPrefix(role) } };
+    const nkeyFile = join(this.#dir, `${roleName(role)}.nk`);
+    await writeFile(nkeyFile, `${new TextDecoder().decode(pair.getSeed())}\n`, { mode: 0o600 });
+    const entry = { role, publicKey: pair.getPublicKey(), identity: { nkeyFile, inboxPrefix: inboxPrefix(role) } };
     this.#entries.set(roleName(role), entry);
     return entry;
   }

@@ -1,6 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
+import type { NatsIdentity } from "./nats-auth.ts";
 
 /** What `glia deploy`, `get`, `logs` and `delete` need to find the running platform. */
 export interface PlatformState {
@@ -12,7 +13,7 @@ export interface PlatformState {
    * The identities `glia up` made for the nats-server it started (absent with `--nats-url`):
    * the CLI's (deploy, get, logs, delete, requeue) and a gateway's (`glia gateway` beside it).
    */
-  nats?: { cli: { seedFile: string; inboxPrefix: string }; gateway: { seedFile: string; inboxPrefix: string } };
+  nats?: { cli: NatsIdentity; gateway: NatsIdentity };
 }
 
 /** `$GLIA_STATE_FILE`, else `$XDG_STATE_HOME/glia/platform.json`, else `~/.local/state/glia/platform.json`. */
