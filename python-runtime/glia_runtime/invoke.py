@@ -36,13 +36,11 @@ class Failure:
         type: The exception class name, or ``PayloadDecodeError`` / ``InvalidResultError``.
         message: What went wrong.
         traceback: The user's traceback ("" for the runtime's own request errors).
-        retryable: Whether retrying could help (always False for now).
     """
 
     type: str
     message: str
     traceback: str
-    retryable: bool = False
 
 
 @dataclass(frozen=True)

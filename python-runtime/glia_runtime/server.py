@@ -68,7 +68,6 @@ def to_response(outcome: Outcome) -> runtime_pb2.HandleResponse:
                 type=failure.type,
                 message=failure.message,
                 traceback=failure.traceback,
-                retryable=failure.retryable,
             )
         )
     else:

@@ -104,11 +104,7 @@ def test_user_exception_becomes_a_failure_with_the_user_traceback(make_invoker) 
     assert outcome.result_json is None
     failure = outcome.failure
     assert failure is not None
-    assert (failure.type, failure.message, failure.retryable) == (
-        "ValueError",
-        "bad input: 'x'",
-        False,
-    )
+    assert (failure.type, failure.message) == ("ValueError", "bad input: 'x'")
     assert 'handler.py", line 4, in handle_async' in failure.traceback
     assert "in score" in failure.traceback
     assert "glia_runtime" not in failure.traceback

@@ -232,7 +232,6 @@ def test_handler_failures_are_data_not_grpc_errors(start) -> None:
     assert crashed.WhichOneof("outcome") == "failure"
     assert (crashed.failure.type, crashed.failure.message) == ("ZeroDivisionError", "boom")
     assert "handler.py" in crashed.failure.traceback
-    assert crashed.failure.retryable is False
     invalid = runtime.handle(b"x", "text/plain")
     assert invalid.failure.type == "InvalidResultError"
     assert invalid.failure.message == "handle_async must return a JSON-serialisable dict, got str"

@@ -18,10 +18,6 @@ export interface HandlerFailure {
    * The formatted Python traceback, when there is one.
    */
   'traceback'?: (string);
-  /**
-   * Whether trying the same request again could succeed (false for user-code exceptions).
-   */
-  'retryable'?: (boolean);
 }
 
 /**
@@ -41,8 +37,4 @@ export interface HandlerFailure__Output {
    * The formatted Python traceback, when there is one.
    */
   'traceback': (string);
-  /**
-   * Whether trying the same request again could succeed (false for user-code exceptions).
-   */
-  'retryable': (boolean);
 }
