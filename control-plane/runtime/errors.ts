@@ -35,3 +35,16 @@ export class EnvironmentBuildError extends GliaError {
     super("ENVIRONMENT_BUILD_FAILED", message, options);
   }
 }
+
+/** A model given as an `s3://` URL in `handler.models` could not be fetched into the local cache. */
+export class ModelFetchError extends GliaError {
+  /** The field of `cortex.yaml`, e.g. `handler.models.paths[1].path`. */
+  readonly field: string;
+  readonly url: string;
+
+  constructor(field: string, url: string, problem: string, options?: { cause?: unknown }) {
+    super("MODEL_FETCH_FAILED", `${field}: could not fetch ${url}: ${problem}`, options);
+    this.field = field;
+    this.url = url;
+  }
+}

@@ -16,7 +16,14 @@ export {
   type PythonEnvironment,
 } from "./python-env.ts";
 export { handlerEnvironment } from "./project-env.ts";
-export { EnvironmentBuildError, HandlerLoadError, RuntimeTimeoutError, RuntimeUnavailableError } from "./errors.ts";
+export {
+  EnvironmentBuildError,
+  HandlerLoadError,
+  ModelFetchError,
+  RuntimeTimeoutError,
+  RuntimeUnavailableError,
+} from "./errors.ts";
 export { threadsPerRuntime, threadEnvironment, THREAD_VARIABLES } from "./threads.ts";
 export { inheritedEnvironment } from "./handler-env.ts";
 export { chownTree, runAsOptions, type RunAs } from "./run-as.ts";
+export { ensureModels, type EnsuredModels, type ModelCacheOptions } from "./model-cache.ts";
