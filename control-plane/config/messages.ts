@@ -64,3 +64,13 @@ export const invalidDuration = (value: string): string =>
   `${show(value)}: invalid duration, some valid examples are 60s, 5m, 1h30m`;
 export const alphaNumericDashUnderscore = (value: string): string =>
   `${show(value)} must contain only letters, numbers, underscores, and dashes`;
+
+/** The URL schemes glia fetches `handler.models` locations from (the worker's model cache). */
+export const MODEL_URL_SCHEMES = ["s3://"] as const;
+export const modelUrlNotFetchable = (value: string, scheme: string): string =>
+  `${show(value)}: glia cannot fetch models from ${scheme}:// URLs; use ${showOr(MODEL_URL_SCHEMES)} ` +
+  "(s3://bucket/prefix), or a path inside the project" +
+  (scheme === "gs"
+    ? "; for Google Cloud Storage, copy the model to S3 or into the project, or point s3:// at " +
+      "GCS's S3-compatible XML API (AWS_ENDPOINT_URL_S3=https://storage.googleapis.com with HMAC keys)"
+    : "");
