@@ -33,7 +33,16 @@ export interface HandlerSeries {
   buckets?: Array<[number, number]>;
 }
 
-/** Default limit on one gRPC message each way: 128 MiB, above the 100 MiB body limit (gRPC's own default is 4 MiB). */
+/**
+ * Default limit on one gRPC message each way, for the worker's client and (through the runtime
+ * spec, spec.ts) the Python runtime's server: the one value both sides use, decided here.
+ *
+ * 128 MiB, because a request the gateway accepts must fit: its body limit is 100 MiB
+ * (`DEFAULT_MAX_BODY_BYTES` in gateway/app.ts), plus the HandleRequest fields around it. The
+ * runtime's former own default, 64 MiB, refused bodies the gateway had taken; gRPC's default,
+ * 4 MiB, is far below both.
+ * @default 134217728
+ */
 export const DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 
 /** A gRPC client for one runtime process, on its Unix socket. */

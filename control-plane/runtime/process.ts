@@ -6,8 +6,9 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../observability/index.ts";
-import { RuntimeClient, DEFAULT_MAX_MESSAGE_BYTES } from "./client.ts";
+import { RuntimeClient } from "./client.ts";
 import { HandlerLoadError, RuntimeUnavailableError } from "./errors.ts";
+import { runtimeSpec, runtimeSpecJson, type RuntimeSpec } from "./spec.ts";
 import { threadEnvironment } from "./threads.ts";
 import { inheritedEnvironment } from "./handler-env.ts";
 import { chownTree, runAsOptions, type RunAs } from "./run-as.ts";
@@ -95,7 +96,7 @@ export class RuntimeProcess {
     this.#dir = await mkdtemp(join(tmpdir(), `glia-${this.#launch.api}-`));
     const socket = join(this.#dir, "runtime.sock");
     const specFile = join(this.#dir, "spec.json");
-    await writeFile(specFile, JSON.stringify(this.#spec()), { mode: 0o600 });
+    await writeFile(specFile, runtimeSpecJson(this.#spec()), { mode: 0o600 });
     if (this.#launch.runAs) await chownTree(this.#dir, this.#launch.runAs); // its socket and spec
     const child = this.#spawn(socket, specFile);
     this.#child = child;
@@ -131,20 +132,9 @@ export class RuntimeProcess {
     this.#child?.kill("SIGKILL");
   }
 
-  #spec(): object {
-    const { handler } = this.#launch;
-    return {
-      api: this.#launch.api,
-      handler: {
-        type: handler.type,
-        path: handler.path,
-        config: handler.config,
-        python_path: handler.pythonPath,
-        log_level: handler.logLevel,
-        models: handler.models ?? null,
-      },
-      max_message_bytes: this.#launch.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    };
+  /** What the runtime starts with (see spec.ts): written to `spec.json` for its `--spec`. */
+  #spec(): RuntimeSpec {
+    return runtimeSpec(this.#launch);
   }
 
   #devicesEnv(): Record<string, string> {

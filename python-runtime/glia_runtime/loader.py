@@ -87,7 +87,7 @@ def tensorflow_client(root: Path, spec: HandlerSpec) -> TensorFlowClient:
         HandlerLoadError: ``models`` is missing, TensorFlow is not installed, or a model cannot
             be loaded.
     """
-    if spec.models is None:  # resolve_spec refuses this; kept for callers building specs
+    if spec.models is None:  # control-plane/config refuses this; kept for callers building specs
         raise HandlerLoadError("handler.models must be defined for handler.type tensorflow")
     return load_tensorflow_client(root, spec.models)
 

@@ -1,37 +1,38 @@
-"""The ``--spec`` file: read, checked and resolved into :class:`RuntimeSpec` in one place.
+"""The ``--spec`` file: a ``RuntimeSpec`` message of runtime.proto, as proto3 JSON.
 
-Shape (written by the worker)::
+The worker builds it (``control-plane/runtime/spec.ts``) from a ``cortex.yaml`` that
+``control-plane/config`` has already checked, with every default filled in, e.g.::
 
-    {"api": "iris",
-     "handler": {"type": "python" | "tensorflow" | null, "path": "handler.py",
-                 "config": {...} | null, "python_path": "src/" | null,
-                 "log_level": "debug" | "info" | "warning" | "error" | null,
-                 "models": null | {"path": "..."} | {"paths": [{"name", "path",
-                           "signature_key"?}, ...]} | {"dir": "..."}   (+ "signature_key"?)},
-     "max_message_bytes": 67108864}
+    {"api": "iris", "maxMessageBytes": 134217728,
+     "handler": {"type": "HANDLER_TYPE_TENSORFLOW", "path": "handler.py",
+                 "configJson": "{\\"batch\\": 8}", "pythonPath": "src/",
+                 "logLevel": "LOG_LEVEL_INFO",
+                 "models": {"paths": {"entries": [{"name": "a", "path": "models/a",
+                                                   "signatureKey": ""}]},
+                            "signatureKey": ""}}}
 
-``models`` is the ``handler.models`` map of cortex.yaml as written: required for the
-``tensorflow`` type, refused for ``python``, exactly one of ``path``, ``paths`` and ``dir``.
-Unknown keys are ignored, so the worker can add fields before the runtime reads them.
+This module only parses it: unknown fields are refused, a required field left empty is named,
+and ``configJson`` must be the text of a JSON object. The rules of ``cortex.yaml`` (which types
+take models, model names, defaults) are not checked again here; they live in TypeScript. The
+result is converted into the frozen dataclasses the loader reads.
+
+``python -m glia_runtime.spec FILE`` prints what a spec file resolves to, as JSON.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from glia_runtime.errors import SpecError
-from glia_runtime.log import LOG_LEVELS
+from google.protobuf import json_format
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
 
-DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-# gRPC channel options are C ints.
-MAX_MESSAGE_BYTES_LIMIT = 2**31 - 1
-HANDLER_TYPES = ("python", "tensorflow")
-MODEL_SOURCES = ("path", "paths", "dir")
-_MODEL_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
+from glia_runtime._pb.glia.runtime.v1 import runtime_pb2
+from glia_runtime.errors import SpecError
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class ModelPath:
 
 @dataclass(frozen=True)
 class ModelsSpec:
-    """The ``handler.models`` section, resolved: exactly one of ``path``, ``paths``, ``dir`` is set.
+    """The ``handler.models`` section: exactly one of ``path``, ``paths``, ``dir`` is set.
 
     Attributes:
         path: One SavedModel folder.
@@ -68,11 +69,11 @@ class ModelsSpec:
 
 @dataclass(frozen=True)
 class HandlerSpec:
-    """The ``handler`` section, resolved.
+    """The ``handler`` section.
 
     Attributes:
         path: The handler file, relative to the project root.
-        config: The ``config`` passed to ``Handler.__init__`` ({} when absent or null).
+        config: The ``config`` passed to ``Handler.__init__``.
         python_path: A folder (relative to the project) to put on ``sys.path``, or None.
         log_level: One of ``debug``, ``info``, ``warning``, ``error``.
         type: ``python`` or ``tensorflow`` (which ``__init__`` arguments exist).
@@ -89,7 +90,7 @@ class HandlerSpec:
 
 @dataclass(frozen=True)
 class RuntimeSpec:
-    """The whole spec, resolved.
+    """The whole spec.
 
     Attributes:
         api: The API name (added to every runtime log line).
@@ -103,199 +104,156 @@ class RuntimeSpec:
 
 
 def read_spec(path: Path) -> RuntimeSpec:
-    """Read and resolve a spec file.
+    """Read and parse a spec file.
 
     Args:
-        path: The JSON file.
+        path: The proto3 JSON file.
 
     Returns:
-        The resolved spec.
+        The spec.
 
     Raises:
-        SpecError: The file cannot be read, is not JSON, or has invalid fields (all named).
+        SpecError: The file cannot be read or is not a complete ``RuntimeSpec`` (all named).
     """
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, ValueError) as exc:
         raise SpecError(f"cannot read the spec file {path}: {exc}") from exc
-    return resolve_spec(raw, str(path))
+    return parse_spec(text, str(path))
 
 
-def resolve_spec(raw: object, source: str) -> RuntimeSpec:
-    """Check a parsed spec and fill in defaults.
+def parse_spec(text: str, source: str) -> RuntimeSpec:
+    """Parse the proto3 JSON text of a ``RuntimeSpec``.
 
     Args:
-        raw: The parsed JSON.
+        text: The JSON text.
         source: Where it came from, for messages.
 
     Returns:
-        The resolved spec.
+        The spec.
 
     Raises:
-        SpecError: Every problem found, in one message.
+        SpecError: The text is not a ``RuntimeSpec`` (unknown field, wrong type), or a required
+            field is missing; every missing field is named in one message.
     """
+    message = runtime_pb2.RuntimeSpec()
+    try:
+        json_format.Parse(text, message)
+    except json_format.ParseError as exc:
+        raise SpecError(f"invalid spec file {source}: {exc}") from exc
     problems: list[str] = []
-    top = _object(raw, "the spec", problems)
-    handler = _object(top.get("handler"), "handler", problems)
-    api = _string(top.get("api"), "api", problems, required=True)
-    handler_type = _handler_type(handler.get("type"), problems)
-    resolved = HandlerSpec(
-        path=_string(handler.get("path"), "handler.path", problems, required=True) or "",
-        config=_config(handler.get("config"), problems),
-        python_path=_string(handler.get("python_path"), "handler.python_path", problems),
-        log_level=_log_level(handler.get("log_level"), problems),
-        type=handler_type,
-        models=resolve_models(handler.get("models"), handler_type, problems),
-    )
-    max_bytes = _max_message_bytes(top.get("max_message_bytes"), problems)
+    spec = from_message(message, problems)
     if problems:
         raise SpecError(f"invalid spec file {source}: " + "; ".join(problems))
-    return RuntimeSpec(api=api or "", handler=resolved, max_message_bytes=max_bytes)
+    return spec
 
 
-def _object(value: object, where: str, problems: list[str]) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    problems.append(f"{where} must be a JSON object, got {_json_type(value)}")
+def from_message(message: runtime_pb2.RuntimeSpec, problems: list[str]) -> RuntimeSpec:
+    """Convert a parsed message, naming each required field it leaves empty.
+
+    Args:
+        message: The parsed ``RuntimeSpec``.
+        problems: Where problems are appended.
+
+    Returns:
+        The spec (meaningful only when no problem was appended).
+    """
+    _require(message.api, "api", problems)
+    if message.max_message_bytes <= 0:
+        problems.append(
+            f"max_message_bytes must be a positive number of bytes, got {message.max_message_bytes}"
+        )
+    if not message.HasField("handler"):
+        problems.append("handler is required")
+    return RuntimeSpec(
+        api=message.api,
+        handler=_handler(message.handler, problems),
+        max_message_bytes=message.max_message_bytes,
+    )
+
+
+def _handler(handler: runtime_pb2.HandlerSpec, problems: list[str]) -> HandlerSpec:
+    _require(handler.path, "handler.path", problems)
+    return HandlerSpec(
+        path=handler.path,
+        config=_config(handler.config_json, problems),
+        python_path=handler.python_path or None,
+        log_level=_enum_name(
+            runtime_pb2.LogLevel, handler.log_level, "handler.log_level", problems
+        ),
+        type=_enum_name(runtime_pb2.HandlerType, handler.type, "handler.type", problems),
+        models=_models(handler.models, problems) if handler.HasField("models") else None,
+    )
+
+
+def _require(value: str, where: str, problems: list[str]) -> None:
+    if not value:
+        problems.append(f"{where} is required")
+
+
+def _config(text: str, problems: list[str]) -> dict[str, Any]:
+    try:
+        config: object = json.loads(text)
+    except ValueError as exc:
+        problems.append(f"handler.config_json must be the text of a JSON object: {exc}")
+        return {}
+    if isinstance(config, dict):
+        return config  # pyright: ignore[reportUnknownVariableType] - JSON object keys are str
+    problems.append(f"handler.config_json must be a JSON object, got {type(config).__name__}")
     return {}
 
 
-def _config(value: object, problems: list[str]) -> dict[str, Any]:
-    return {} if value is None else _object(value, "handler.config", problems)
+def _enum_name(enum: EnumTypeWrapper, value: int, where: str, problems: list[str]) -> str:
+    """``LOG_LEVEL_DEBUG`` -> ``debug``: the value's name without the enum's prefix, lower case."""
+    if value == 0:
+        problems.append(f"{where} is required")
+        return ""
+    if value not in enum.values():
+        problems.append(f"{where} {value} is not a {enum.DESCRIPTOR.name}")
+        return ""
+    prefix = enum.Name(0).removesuffix("UNSPECIFIED")
+    return enum.Name(value).removeprefix(prefix).lower()
 
 
-def _string(value: object, where: str, problems: list[str], required: bool = False) -> str | None:
-    if value is None and not required:
-        return None
-    if isinstance(value, str) and value:
-        return value
-    problems.append(f"{where} must be a non-empty string, got {_json_type(value)}")
-    return None
+def _models(models: runtime_pb2.ModelsSpec, problems: list[str]) -> ModelsSpec:
+    source = models.WhichOneof("source")
+    signature_key = models.signature_key or None
+    if source == "path":
+        return ModelsSpec(path=models.path, signature_key=signature_key)
+    if source == "dir":
+        return ModelsSpec(dir=models.dir, signature_key=signature_key)
+    if source is None:
+        problems.append("handler.models: one of path, paths, dir is required")
+        return ModelsSpec(signature_key=signature_key)
+    entries = models.paths.entries
+    for index, entry in enumerate(entries):
+        _require(entry.name, f"handler.models.paths.entries[{index}].name", problems)
+        _require(entry.path, f"handler.models.paths.entries[{index}].path", problems)
+    paths = tuple(ModelPath(e.name, e.path, e.signature_key or None) for e in entries)
+    return ModelsSpec(paths=paths, signature_key=signature_key)
 
 
-def _log_level(value: object, problems: list[str]) -> str:
-    if value is None:
-        return "info"
-    if isinstance(value, str) and value.lower() in LOG_LEVELS:
-        return value.lower()
-    problems.append(f"handler.log_level must be one of {', '.join(LOG_LEVELS)}, got {value!r}")
-    return "info"
-
-
-def _handler_type(value: object, problems: list[str]) -> str:
-    if value is None:
-        return "python"
-    if isinstance(value, str) and value in HANDLER_TYPES:
-        return value
-    problems.append(f"handler.type must be one of {', '.join(HANDLER_TYPES)}, got {value!r}")
-    return "python"
-
-
-def resolve_models(value: object, handler_type: str, problems: list[str]) -> ModelsSpec | None:
-    """Check ``handler.models`` against the handler type.
+def main(argv: list[str] | None = None) -> int:
+    """Print what a spec file resolves to, as one JSON object on stdout.
 
     Args:
-        value: The ``models`` value of the spec (a JSON object, or null).
-        handler_type: The resolved ``handler.type``.
-        problems: Where problems are appended, each naming its field.
+        argv: ``[FILE]``; None for ``sys.argv[1:]``.
 
     Returns:
-        The resolved models for the ``tensorflow`` type; None for ``python`` or when invalid.
+        0, or 2 with the problem on stderr when the file is not a valid spec.
     """
-    if handler_type != "tensorflow":
-        if value is not None:
-            problems.append(
-                f"handler.models is only supported for handler.type tensorflow, not {handler_type}"
-            )
-        return None
-    if value is None:
-        problems.append("handler.models must be defined for handler.type tensorflow")
-        return None
-    if not isinstance(value, dict):
-        problems.append(f"handler.models must be a JSON object, got {_json_type(value)}")
-        return None
-    raw: dict[str, Any] = value
-    given = [key for key in MODEL_SOURCES if raw.get(key) not in (None, [])]
-    if len(given) != 1:
-        problems.append(
-            "handler.models must have exactly one of path, paths, dir, got "
-            + (", ".join(given) if given else "none")
-        )
-        return None
-    return ModelsSpec(
-        path=_location(raw.get("path"), "handler.models.path", problems),
-        paths=_model_paths(raw.get("paths"), problems),
-        dir=_location(raw.get("dir"), "handler.models.dir", problems),
-        signature_key=_string(raw.get("signature_key"), "handler.models.signature_key", problems),
-    )
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m glia_runtime.spec FILE", file=sys.stderr)
+        return 2
+    try:
+        spec = read_spec(Path(args[0]))
+    except SpecError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(json.dumps(dataclasses.asdict(spec)))
+    return 0
 
 
-def _location(value: object, where: str, problems: list[str], required: bool = False) -> str | None:
-    path = _string(value, where, problems, required)
-    if path is not None and "://" in path:
-        problems.append(
-            f"{where} {path!r} is a URL; models are loaded from the project's files, so put the "
-            "SavedModel in the project and give its path relative to the project"
-        )
-        return None
-    return path
-
-
-def _model_paths(value: object, problems: list[str]) -> tuple[ModelPath, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        problems.append(f"handler.models.paths must be a JSON array, got {_json_type(value)}")
-        return ()
-    resolved: list[ModelPath] = []
-    for index, item in enumerate(value):
-        entry = _model_path(item, f"handler.models.paths[{index}]", problems)
-        if entry is None:
-            continue
-        if any(seen.name == entry.name for seen in resolved):
-            problems.append(
-                f"handler.models.paths[{index}].name: more than one model is named {entry.name!r}"
-            )
-        resolved.append(entry)
-    return tuple(resolved)
-
-
-def _model_path(item: object, where: str, problems: list[str]) -> ModelPath | None:
-    if not isinstance(item, dict):
-        problems.append(f"{where} must be a JSON object, got {_json_type(item)}")
-        return None
-    raw: dict[str, Any] = item
-    name = _string(raw.get("name"), f"{where}.name", problems, required=True)
-    path = _location(raw.get("path"), f"{where}.path", problems, required=True)
-    key = _string(raw.get("signature_key"), f"{where}.signature_key", problems)
-    if name is not None and not _MODEL_NAME.match(name):
-        problems.append(
-            f"{where}.name must contain only letters, digits, '-' and '_', got {name!r}"
-        )
-    if name is None or path is None:
-        return None
-    return ModelPath(name=name, path=path, signature_key=key)
-
-
-def _max_message_bytes(value: object, problems: list[str]) -> int:
-    if value is None:
-        return DEFAULT_MAX_MESSAGE_BYTES
-    if (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and 0 < value <= MAX_MESSAGE_BYTES_LIMIT
-    ):
-        return value
-    problems.append(
-        f"max_message_bytes must be an integer from 1 to {MAX_MESSAGE_BYTES_LIMIT}, got {value!r}"
-    )
-    return DEFAULT_MAX_MESSAGE_BYTES
-
-
-def _json_type(value: object) -> str:
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "a number"
-    return names.get(type(value), type(value).__name__) if value != "" else "an empty string"
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis.configuration import set_hypothesis_home_dir
@@ -102,14 +103,36 @@ def write_project(tmp_path: Path) -> WriteProject:
     return write
 
 
-def write_spec(path: Path, handler_path: str = "handler.py", **fields: object) -> Path:
-    """Write a runtime spec file; keyword fields override the handler section or top level."""
-    handler = {"path": handler_path, "config": {}, "python_path": None, "log_level": "info"}
-    top: dict[str, object] = {"api": "test-api", "max_message_bytes": 64 * 1024 * 1024}
-    for key, value in fields.items():
-        (handler if key in ("config", "python_path", "log_level") else top)[key] = value
-    top["handler"] = handler
-    path.write_text(json.dumps(top))
+SPEC_MAX_MESSAGE_BYTES = 128 * 1024 * 1024
+
+
+def spec_json(
+    handler_path: str = "handler.py",
+    *,
+    api: str = "test-api",
+    config: dict[str, object] | None = None,
+    python_path: str | None = None,
+    log_level: str = "info",
+    max_message_bytes: int = SPEC_MAX_MESSAGE_BYTES,
+    type: str = "python",
+    models: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """A complete runtime spec in the proto3 JSON the worker writes (control-plane/runtime/spec.ts)."""
+    handler: dict[str, object] = {
+        "type": f"HANDLER_TYPE_{type.upper()}",
+        "path": handler_path,
+        "configJson": json.dumps(config or {}),
+        "pythonPath": python_path or "",
+        "logLevel": f"LOG_LEVEL_{log_level.upper()}",
+    }
+    if models is not None:
+        handler["models"] = models
+    return {"api": api, "handler": handler, "maxMessageBytes": max_message_bytes}
+
+
+def write_spec(path: Path, handler_path: str = "handler.py", **fields: Any) -> Path:
+    """Write a runtime spec file; keyword fields are those of :func:`spec_json`."""
+    path.write_text(json.dumps(spec_json(handler_path, **fields)))
     return path
 
 

@@ -104,7 +104,7 @@ def test_invalid_spec_exits_2_with_one_json_line(tmp_path: Path, capsys) -> None
     code, lines = run_main(tmp_path, spec, capsys)
     assert code == EXIT_USAGE == 2
     line = single_error(lines)
-    assert "handler.path must be a non-empty string" in line["message"]
+    assert "handler.path is required" in line["message"]
     assert line["error"]["type"] == "SpecError"
 
 

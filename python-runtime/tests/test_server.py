@@ -455,8 +455,7 @@ def test_runtime_exits_when_its_parent_is_gone(tmp_path: Path) -> None:
     (project / "handler.py").write_text(
         "class Handler:\n    def handle_async(self, payload):\n        return {}\n"
     )
-    spec = tmp_path / "spec.json"
-    spec.write_text(json.dumps({"api": "watch", "handler": {"path": "handler.py"}}))
+    spec = write_spec(tmp_path / "spec.json", api="watch")
     sock = tmp_path / "rt.sock"
     env = {**os.environ, "PYTHONPATH": str(RUNTIME_ROOT), "GLIA_PARENT_WATCH": "stdin"}
     args = [sys.executable, "-m", "glia_runtime", "--socket", str(sock)]
