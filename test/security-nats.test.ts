@@ -164,11 +164,17 @@ describe("glia's own nats-server: authenticated, least privilege, nothing for ha
     assert.equal(state?.nats?.cli.nkeyFile, join(authDir, "cli.nk"));
 
     const seeds = await Promise.all((await readdir(authDir)).map((n) => readFile(join(authDir, n), "utf8")));
-    const workerPid = stack.platform.workers.get("snoop")!.pid!;
+    const worker = stack.platform.workers.get("snoop")!;
+    const workerPid = worker.pid!;
     const cmdline = await readFile(`/proc/${workerPid}/cmdline`, "utf8");
     const environ = (await readFile(`/proc/${workerPid}/environ`, "utf8")).split("\0");
     for (const seed of seeds) assert.ok(!cmdline.includes(seed.trim()) && !environ.join("\n").includes(seed.trim()));
-    assert.ok(environ.includes(`NATS_NKEY=${join(authDir, "worker-snoop.nk")}`), "the worker has its own identity");
+    // Its identity is named in the plan sent over its IPC channel, not in its environment.
+    assert.equal(worker.plan.nats.credentials?.nkeyFile, join(authDir, "worker-snoop.nk"), "its own identity");
+    assert.deepEqual(
+      environ.filter((e) => e.startsWith("NATS_")),
+      [],
+    );
     for (const name of Object.keys(SECRETS))
       assert.ok(!environ.some((e) => e.startsWith(`${name}=`)), `${name} reached the worker process`);
   });

@@ -1,7 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { detectGpus, GpuAllocator } from "./gpus.ts";
-import { formatGpus, parseGpus } from "./worker-process.ts";
 
 describe("the machine's GPUs", () => {
   it("are GLIA_GPUS when set, else CUDA_VISIBLE_DEVICES, and none when either is empty", async () => {
@@ -38,12 +37,5 @@ describe("handing GPUs out to runtimes", () => {
     assert.equal(gpus.assign("b", 1, 1).devices[0]![0], "1");
     gpus.release("a");
     assert.deepEqual(gpus.assign("c", 1, 1), { devices: [["0"]], shared: false, missing: false });
-  });
-});
-
-describe("--gpus on a worker's command line", () => {
-  it("round-trips each runtime's devices, runtimes with none included", () => {
-    for (const gpus of [[["0", "1"], ["2"]], [[], []], [[]], [["3"]]])
-      assert.deepEqual(parseGpus(formatGpus(gpus)), gpus, formatGpus(gpus));
   });
 });

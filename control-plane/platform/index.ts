@@ -13,10 +13,11 @@ export {
 export { listen, type Listener } from "./http.ts";
 export { NatsStartError, PlatformConfigError, WorkerStartError } from "./errors.ts";
 export { startGatewayService, type GatewayService, type GatewayServiceOptions } from "./gateway-service.ts";
-export { startWorkerService, type WorkerService, type WorkerServiceOptions } from "./worker-service.ts";
-export { formatGpus, parseGpus } from "./worker-process.ts";
+export { startWorkerService, type WorkerService } from "./worker-service.ts";
+export { checkWorkerPlan, loadWorkerSpec, type WorkerPlan } from "./worker-plan.ts";
+export { serveWorker, type ParentMessage, type WorkerMessage } from "./worker-serve.ts";
 export { detectGpus, GpuAllocator, type GpuAssignment } from "./gpus.ts";
-export { WorkerProcess, type ParentMessage, type WorkerMessage, type WorkerProcessOptions } from "./worker-process.ts";
+export { WorkerProcess, type WorkerProcessOptions } from "./worker-process.ts";
 export { deployProject, type DeployAction, type DeployResult } from "./deploy.ts";
 export { bundleProject, unpackBundle, type Bundle } from "./bundle.ts";
 export { Reconciler, type ReconcilerOptions } from "./reconciler.ts";

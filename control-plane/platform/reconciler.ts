@@ -1,4 +1,4 @@
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../observability/index.ts";
 import {
@@ -16,6 +16,7 @@ import { ensureEnvironment, type RunAs } from "../runtime/index.ts";
 import { maxDeliveries } from "../worker/index.ts";
 import { confineToBundle, unpackBundle } from "./bundle.ts";
 import { WorkerProcess } from "./worker-process.ts";
+import type { WorkerPlan } from "./worker-plan.ts";
 import { GpuAllocator } from "./gpus.ts";
 import type { NatsCredentials } from "./nats-connect.ts";
 
@@ -26,7 +27,7 @@ export interface ReconcilerOptions {
   deadLetters?: DeadLetters;
   routes: RouteTable;
   natsUrl: string;
-  /** Where bundles are unpacked and specs written. */
+  /** Where bundles are unpacked. */
   dataDir: string;
   logger: Logger;
   chainAddress?: string;
@@ -52,6 +53,9 @@ export interface ReconcilerOptions {
     revoke(api: string): Promise<void>;
   };
 }
+
+/** How long an old worker's running requests may take to finish when it is replaced or deleted. */
+const DEFAULT_GRACE_MS = 30_000;
 
 interface Running {
   api: DeployedApi;
@@ -192,7 +196,7 @@ export class Reconciler {
       const live = { state: "live" as const, deployedAt, bundle: api.bundle, replicas };
       await this.#setStatus(name, api.spec.compute.gpu > 0 ? { ...live, gpus } : live);
       this.#log.info({ api: name, bundle: api.bundle }, current ? "API updated" : "API created");
-      await current?.worker.stop(this.#o.graceMs ?? 30_000);
+      await current?.worker.stop(this.#o.graceMs ?? DEFAULT_GRACE_MS);
     } catch (err) {
       const message = (err as Error).message;
       this.#log.error({ api: name, err }, "deploy could not start; the previous version (if any) keeps serving");
@@ -238,10 +242,6 @@ export class Reconciler {
       onProgress: say,
     });
     say(`Python environment ${env.cached ? "reused" : "built"}: ${env.dir}`);
-    const specFile = join(this.#o.dataDir, "specs", `${spec.name}-${api.bundle}.json`);
-    await mkdir(join(this.#o.dataDir, "specs"), { recursive: true, mode: 0o700 });
-    await writeFile(specFile, JSON.stringify(spec), { mode: 0o600 }); // handler.env may hold secrets
-    await chmod(specFile, 0o600); // a file left by an earlier version keeps its mode otherwise
     await this.#o.queue.ensure(spec.name, {
       maxQueued: spec.glia.maxQueuedRequests,
       maxDeliver: maxDeliveries(spec.glia.retries),
@@ -249,23 +249,28 @@ export class Reconciler {
     await this.#o.deadLetters?.ensure(spec.name);
     say(`starting ${spec.autoscaling.minReplicas} runtime(s)`);
     const o = this.#o;
-    const worker = new WorkerProcess({
-      api: spec.name,
+    const plan: WorkerPlan = {
+      spec,
       projectDir,
-      specFile,
       python: env.python,
-      natsUrl: o.natsUrl,
-      logger: o.logger,
-      chainAddress: o.chainAddress,
-      requestTimeoutMs: o.requestTimeoutMs,
-      ackWaitMs: o.ackWaitMs,
-      resultTtlMs: o.resultTtlMs,
-      replicas: o.replicas,
+      nats: {
+        url: o.natsUrl,
+        credentials: (await o.natsAccess?.grant(spec.name)) ?? null,
+        replicas: o.replicas ?? 1,
+        provisioned: true,
+      },
+      durations: {
+        requestTimeoutMs: o.requestTimeoutMs ?? null,
+        ackWaitMs: o.ackWaitMs ?? null,
+        resultTtlMs: o.resultTtlMs ?? null,
+        stopGraceMs: o.graceMs ?? DEFAULT_GRACE_MS,
+      },
       gpus,
-      natsCredentials: await o.natsAccess?.grant(spec.name),
-      runAs: o.runAs,
-      provisioned: true,
-    });
+      chainAddress: o.chainAddress ?? null,
+      runAs: o.runAs ?? null,
+      logLevel: o.logger.level as WorkerPlan["logLevel"],
+    };
+    const worker = new WorkerProcess({ plan, logger: o.logger });
     await worker.start();
     return worker;
   }
@@ -274,7 +279,7 @@ export class Reconciler {
     this.#running.delete(name);
     this.#gpus.release(name);
     this.#routesChanged();
-    await current?.worker.stop(this.#o.graceMs ?? 30_000);
+    await current?.worker.stop(this.#o.graceMs ?? DEFAULT_GRACE_MS);
     await this.#o.queue.purge(name).catch(() => {}); // queued requests are dropped; stored results stay
     await this.#o.registry.clearStatus(name);
     await this.#o.natsAccess?.revoke(name);

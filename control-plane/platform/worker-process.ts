@@ -4,11 +4,12 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../observability/index.ts";
 import { WorkerStartError } from "./errors.ts";
-import type { WorkerServiceOptions } from "./worker-service.ts";
 import type { NatsCredentials } from "./nats-connect.ts";
 import { inheritedEnvironment } from "../runtime/index.ts";
+import type { WorkerPlan } from "./worker-plan.ts";
+import type { ParentMessage, WorkerMessage } from "./worker-serve.ts";
 
-const CLI_MAIN = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
+const WORKER_MAIN = fileURLToPath(new URL("./worker-main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Restart back-off after a crash: 0.5 s doubling to 30 s; reset after a minute up. */
@@ -16,19 +17,14 @@ const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 const HEALTHY_RESET_MS = 60_000;
 
-/** Messages a `glia worker` child sends its parent over the IPC channel. */
-export type WorkerMessage = { type: "ready" } | { type: "failed"; code: string; message: string };
-/** Messages the parent sends a `glia worker` child. */
-export type ParentMessage = { type: "stop"; graceMs: number };
-
-/** A worker process is started with what the service inside it needs. */
-export type WorkerProcessOptions = WorkerServiceOptions & {
-  /** Its own NATS identity, on the nats-server glia started. @default the credentials in glia's environment */
-  natsCredentials?: NatsCredentials;
-};
+/** A worker process is started with its plan, sent over the IPC channel (never on a command line). */
+export interface WorkerProcessOptions {
+  plan: WorkerPlan;
+  logger: Logger;
+}
 
 /**
- * One `glia worker` child process serving one API, supervised: started, awaited until its
+ * One worker child process serving one API, supervised: started with its plan, awaited until its
  * runtimes serve, restarted with back-off if it dies, stopped with a grace period.
  */
 export class WorkerProcess {
@@ -41,7 +37,12 @@ export class WorkerProcess {
 
   constructor(options: WorkerProcessOptions) {
     this.#o = options;
-    this.#log = options.logger.child({ module: "worker-process", api: options.api });
+    this.#log = options.logger.child({ module: "worker-process", api: options.plan.spec.name });
+  }
+
+  /** What the worker was started with. */
+  get plan(): WorkerPlan {
+    return this.#o.plan;
   }
 
   get pid(): number | undefined {
@@ -50,12 +51,15 @@ export class WorkerProcess {
 
   /** Starts the child and resolves once it reports ready; rejects with why it could not start. */
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [...process.execArgv, CLI_MAIN, "worker", ...this.#args()], {
+    const { plan } = this.#o;
+    const child = spawn(process.execPath, [...process.execArgv, WORKER_MAIN, plan.spec.name], {
       cwd: ROOT,
-      env: workerEnvironment(process.env, this.#o.natsUrl, this.#o.natsCredentials),
+      env: workerEnvironment(process.env, plan.nats.credentials),
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.#child = child;
+    const send: ParentMessage = { type: "plan", plan };
+    child.send(send);
     const exited = once(child, "exit") as Promise<[number | null, string | null]>;
     await Promise.race([this.#ready(child), exited.then(([code, signal]) => this.#earlyExit(code, signal))]);
     this.#startedAt = Date.now();
@@ -77,28 +81,11 @@ export class WorkerProcess {
     clearTimeout(timer);
   }
 
-  #args(): string[] {
-    const o = this.#o;
-    // The NATS URL (it may hold a password) goes in the environment, not on the command line that `ps` shows.
-    const args = ["--project", o.projectDir, "--api", o.api, "--python", o.python];
-    args.push("--log-level", this.#o.logger.level);
-    if (o.requestTimeoutMs !== undefined) args.push("--request-timeout", String(o.requestTimeoutMs / 1000));
-    if (o.ackWaitMs !== undefined) args.push("--ack-wait-ms", String(o.ackWaitMs));
-    if (o.resultTtlMs !== undefined) args.push("--result-ttl-ms", String(o.resultTtlMs));
-    if (o.chainAddress !== undefined) args.push("--chain-address", o.chainAddress);
-    if (o.specFile !== undefined) args.push("--spec-file", o.specFile);
-    if (o.replicas !== undefined) args.push("--replicas", String(o.replicas));
-    if (o.gpus !== undefined) args.push("--gpus", formatGpus(o.gpus));
-    if (o.provisioned) args.push("--provisioned");
-    if (o.runAs) args.push("--run-as", o.runAs.user);
-    return args;
-  }
-
   #ready(child: ChildProcess): Promise<void> {
     return new Promise((resolve, reject) => {
       child.on("message", (m: WorkerMessage) => {
         if (m.type === "ready") resolve();
-        else reject(new WorkerStartError(this.#o.api, m.code, m.message));
+        else reject(new WorkerStartError(this.#o.plan.spec.name, m.code, m.message));
       });
     });
   }
@@ -106,7 +93,11 @@ export class WorkerProcess {
   async #earlyExit(code: number | null, signal: string | null): Promise<never> {
     await sleep(50); // a "failed" message sent just before exiting may still be in flight
     const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-    throw new WorkerStartError(this.#o.api, "WORKER_EXITED", `the worker process ${how} before it was ready`);
+    throw new WorkerStartError(
+      this.#o.plan.spec.name,
+      "WORKER_EXITED",
+      `the worker process ${how} before it was ready`,
+    );
   }
 
   #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
@@ -134,35 +125,17 @@ const WORKER_SETTINGS = /^(GLIA_|NODE_)/;
 const PLATFORM_SECRETS = new Set(["GLIA_API_KEYS"]);
 
 /**
- * A worker's environment: what a handler may see of glia's own (see runtime/handler-env.ts), glia's
- * and Node's settings less the API keys, and the worker's NATS access. With an identity of its own
- * (glia's nats-server) that is all it gets; with a NATS given by URL it shares the token or creds
+ * A worker's environment: what a handler may see of glia's own (see runtime/handler-env.ts), and
+ * glia's and Node's settings less the API keys. With an identity of its own (glia's nats-server,
+ * named in its plan) that is all it gets; with a NATS given by URL it shares the token or creds
  * file the platform was given, which it needs to connect.
  */
-export function workerEnvironment(
-  env: NodeJS.ProcessEnv,
-  natsUrl: string,
-  credentials: NatsCredentials | undefined,
-): NodeJS.ProcessEnv {
+export function workerEnvironment(env: NodeJS.ProcessEnv, credentials: NatsCredentials | null): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = inheritedEnvironment(env);
   for (const [name, value] of Object.entries(env))
     if (WORKER_SETTINGS.test(name) && !PLATFORM_SECRETS.has(name)) out[name] = value;
-  out["NATS_URL"] = natsUrl;
-  if (credentials?.nkeyFile) {
-    out["NATS_NKEY"] = credentials.nkeyFile;
-    if (credentials.inboxPrefix) out["NATS_INBOX_PREFIX"] = credentials.inboxPrefix;
-    return out;
-  }
+  if (credentials?.nkeyFile) return out; // its identity is in its plan
   for (const name of ["NATS_TOKEN", "NATS_CREDS", "NATS_NKEY", "NATS_INBOX_PREFIX"])
     if (env[name]) out[name] = env[name];
   return out;
-}
-
-/** `--gpus`: each replica's devices, replicas apart by ";" and devices by "," (`0,1;2,3`; `;` for two with none). */
-export function formatGpus(gpus: string[][]): string {
-  return gpus.map((d) => d.join(",")).join(";");
-}
-
-export function parseGpus(text: string): string[][] {
-  return text.split(";").map((part) => part.split(",").filter((id) => id.trim() !== ""));
 }

@@ -1,0 +1,133 @@
+// A worker is started from one plan: `glia up`'s reconciler sends it over the worker's IPC channel
+// and `glia worker` (a cluster's pods) builds it from flags. Here both run against a plain
+// nats-server with `glia deploy` and `glia gateway` in front, as a cluster's pods do.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { runCli, stopClis, type RunningCli } from "./support/cli.ts";
+import { startTestNats, type TestNats } from "./support/nats.ts";
+import { FIXTURES } from "./support/platform.ts";
+import { isFinal, submit, waitFor } from "./support/http.ts";
+import { createLogger } from "../control-plane/observability/index.ts";
+import { loadWorkerSpec, WorkerProcess, type WorkerPlan } from "../control-plane/platform/index.ts";
+
+const PYTHON = join(process.cwd(), ".venv", "bin", "python"); // has the runtime's requirements (grpcio, protobuf)
+
+describe("a worker started from its plan", { timeout: 300_000 }, () => {
+  let nats: TestNats;
+  let gateway: RunningCli;
+  let base: string;
+  const started: RunningCli[] = [];
+
+  before(async () => {
+    nats = await startTestNats();
+    const deployed = runCli(["deploy", join(FIXTURES, "plan-echo"), "--nats-url", nats.url]);
+    assert.equal(await deployed.exited, 0, deployed.stderr.join("\n"));
+    const port = await freePort();
+    gateway = runCli(["gateway", "--nats-url", nats.url, "--port", String(port), "--internal-port", "0"]);
+    started.push(gateway);
+    await gateway.waitForLine(/glia gateway is serving/);
+    base = `http://127.0.0.1:${port}`;
+  });
+  after(async () => {
+    await stopClis(started);
+    await nats?.stop();
+  });
+
+  it("glia worker builds it from its flags and serves the API until SIGTERM", async () => {
+    const worker = runCli([
+      "worker",
+      "--project",
+      join(FIXTURES, "plan-echo"),
+      "--api",
+      "plan-echo",
+      "--nats-url",
+      nats.url,
+      "--python",
+      PYTHON,
+      "--grace",
+      "5",
+    ]);
+    started.push(worker);
+    await worker.waitForStdout(/worker ready/, 120_000);
+    const done = await waitFor(
+      `${base}/plan-echo`,
+      await submit(`${base}/plan-echo`, "{}", "application/json"),
+      isFinal,
+    );
+    assert.equal(done.body["status"], "completed", JSON.stringify(done.body));
+    assert.deepEqual(done.body["result"], {
+      config: { source: "cortex.yaml" },
+      types: { source: "str" },
+      plan_only: null,
+    });
+    worker.child.kill("SIGTERM");
+    assert.equal(await worker.exited, 0, worker.stderr.join("\n"));
+  });
+
+  it("a setting reaches the Python process through the plan alone, with its JSON types", async () => {
+    // The plan's spec says what no file and no flag says: the handler must see exactly this.
+    const fromFile = await loadWorkerSpec(join(FIXTURES, "plan-echo"), "plan-echo");
+    const config = { source: "plan", count: 3, ratio: 0.5, whole: 2.0, nested: { list: [1, "a", null] } };
+    const plan: WorkerPlan = {
+      spec: { ...fromFile, handler: { ...fromFile.handler, config, env: { PLAN_ONLY: "yes" } } },
+      projectDir: join(FIXTURES, "plan-echo"),
+      python: PYTHON,
+      nats: { url: nats.url, credentials: null, replicas: 1, provisioned: false },
+      durations: { requestTimeoutMs: 60_000, ackWaitMs: null, resultTtlMs: null, stopGraceMs: 5_000 },
+      gpus: null,
+      chainAddress: null,
+      runAs: null,
+      logLevel: "warn",
+    };
+    const worker = new WorkerProcess({ plan, logger: createLogger({ level: "warn" }) });
+    await worker.start();
+    try {
+      const url = `${base}/plan-echo`;
+      const done = await waitFor(url, await submit(url, "{}", "application/json"), isFinal);
+      assert.equal(done.body["status"], "completed", JSON.stringify(done.body));
+      assert.deepEqual(done.body["result"], {
+        config,
+        // 2.0 is the JSON number 2, an int in Python as it is when cortex.yaml says 2.
+        types: { source: "str", count: "int", ratio: "float", whole: "int", nested: "dict" },
+        plan_only: "yes",
+      });
+    } finally {
+      await worker.stop(5_000);
+    }
+  });
+
+  it("a plan that does not fit is refused before anything starts, every problem named", async () => {
+    const spec = await loadWorkerSpec(join(FIXTURES, "plan-echo"), "plan-echo");
+    const plan = {
+      spec: { ...spec, name: "Not A Name" },
+      projectDir: join(FIXTURES, "plan-echo"),
+      python: PYTHON,
+      nats: { url: nats.url, credentials: null, replicas: 0, provisioned: false },
+      durations: { requestTimeoutMs: -1, ackWaitMs: null, resultTtlMs: null, stopGraceMs: 5_000 },
+      gpus: null,
+      chainAddress: null,
+      runAs: null,
+      logLevel: "warn",
+    } as unknown as WorkerPlan;
+    const worker = new WorkerProcess({ plan, logger: createLogger({ level: "silent" }) });
+    await assert.rejects(worker.start(), (err: Error) => {
+      assert.match(err.message, /nats\.replicas/);
+      assert.match(err.message, /durations\.requestTimeoutMs/);
+      return true;
+    });
+    await worker.stop(1_000);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as { port: number }).port;
+  server.close();
+  await once(server, "close");
+  return port;
+}
