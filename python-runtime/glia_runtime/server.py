@@ -133,14 +133,19 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
 
     async def _execute(self, request: runtime_pb2.HandleRequest) -> Outcome | str:
         """Run ``request`` on the handler thread; a str says why it was given up."""
-        work = asyncio.wrap_future(self._submit(request))
+        queued = self._submit(request)
+        work = asyncio.wrap_future(queued)
         self._open.add(work)
+        if self._logger.isEnabledFor(logging.DEBUG):
+            fields = {"request_id": request.request_id, "ahead": self._pending - 1}
+            self._logger.debug("request received", extra=fields)
         try:
             # A client cancelling the call cancels this await, and with it a call not started
             # yet; a running one cannot be interrupted, so its result is discarded.
             outcome = await work
         except asyncio.CancelledError:
             if not self._abandoned:
+                self._log_cancelled(request, queued)
                 raise
             return "the runtime stopped before the handler finished (grace period over)"
         finally:
@@ -148,6 +153,13 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
         if outcome is None:
             return "the runtime is stopping; the request was not started"
         return outcome
+
+    def _log_cancelled(
+        self, request: runtime_pb2.HandleRequest, queued: Future[Outcome | None]
+    ) -> None:
+        started = not queued.cancel()  # already cancelled with the await unless it had begun
+        fields = {"request_id": request.request_id, "started": started}
+        self._logger.debug("request cancelled by its client", extra=fields)
 
     def _submit(self, request: runtime_pb2.HandleRequest) -> Future[Outcome | None]:
         """Queue ``request`` for the handler thread, counted until the thread is done with it."""

@@ -117,7 +117,7 @@ def spec_json(
     type: str = "python",
     models: dict[str, object] | None = None,
 ) -> dict[str, object]:
-    """A complete runtime spec in the proto3 JSON the worker writes (control-plane/runtime/spec.ts)."""
+    """A complete runtime spec, in the proto3 JSON that control-plane/runtime/spec.ts writes."""
     handler: dict[str, object] = {
         "type": f"HANDLER_TYPE_{type.upper()}",
         "path": handler_path,

@@ -97,6 +97,17 @@ class Runtime:
                 pytest.fail(f"{name} never appeared; stderr:\n{self.stderr}")
             time.sleep(0.02)
 
+    def wait_for_log(self, message: str, request_id: str, timeout: float = 10.0) -> dict:
+        """Wait until the runtime has logged ``message`` for ``request_id`` (log level debug)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in output_lines(self.stderr):
+                if line.get("message") == message and line.get("request_id") == request_id:
+                    return line
+            if time.monotonic() > deadline:
+                pytest.fail(f"no {message!r} line for {request_id}; stderr:\n{self.stderr}")
+            time.sleep(0.02)
+
     def release(self) -> None:
         (self.signals / "release").write_text("")
 
@@ -282,15 +293,17 @@ def test_a_queued_request_whose_client_gave_up_is_never_run(start) -> None:
             "    def handle_async(self, payload):\n",
             "    def handle_async(self, payload, request_id):\n"
             "        (SIGNALS / f'ran-{request_id}').write_text('')\n",
-        )
+        ),
+        log_level="debug",
     )
     runtime.wait_serving()
     running = runtime.handle_future(request_id="first")
     runtime.wait_for_file("started")
-    with pytest.raises(grpc.RpcError) as gave_up:
-        runtime.handle(request_id="impatient", timeout=0.3)
-    assert gave_up.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-    time.sleep(0.5)  # the server sees the same deadline; let it cancel the queued call first
+    impatient = runtime.handle_future(request_id="impatient")
+    assert runtime.wait_for_log("request received", "impatient")["ahead"] == 1
+    assert impatient.cancel()  # the client gives up while the call waits for the handler
+    cancelled = runtime.wait_for_log("request cancelled by its client", "impatient")
+    assert cancelled["started"] is False
     runtime.release()
     assert json.loads(running.result().result_json) == {"released": True}
     assert json.loads(runtime.handle(request_id="after").result_json) == {"released": True}
@@ -314,12 +327,12 @@ def test_async_def_handle_async_is_served(start) -> None:
 
 
 def test_sigterm_lets_the_running_request_finish(start) -> None:
-    runtime = start(BLOCKING)
+    runtime = start(BLOCKING, log_level="debug")
     runtime.wait_serving()
     running = runtime.handle_future(request_id="running")
     runtime.wait_for_file("started")
     queued = runtime.handle_future(request_id="queued")
-    time.sleep(0.2)  # let the queued call reach the runtime before the signal
+    runtime.wait_for_log("request received", "queued")  # it waits on the runtime, not in transit
     runtime.process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 10
     while runtime.health().status != NOT_SERVING:
