@@ -24,7 +24,8 @@ export interface ModelLocation {
 }
 
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** Lenient on purpose: S3 (or the S3-compatible server) judges the name, and says so. */
+const BUCKET = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 
 /** `s3://bucket/prefix` split into bucket and prefix; null when it is not a well-formed `s3://` URL. */
 export function parseModelUrl(text: string): ModelUrl | null {
