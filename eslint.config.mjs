@@ -3,19 +3,28 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import importX from "eslint-plugin-import-x";
 
-const folders = ["cli", "config", "gateway", "jobs", "worker", "runtime", "platform", "observability"];
+const folders = ["cli", "config", "gateway", "jobs", "worker", "runtime", "platform", "observability", "process"];
 
-/** Who may import whom: cli → platform → {gateway, worker} → jobs; worker → runtime; platform → runtime. */
+/**
+ * Who may import whom: cli → platform → {gateway, worker} → jobs; worker → runtime; platform → runtime;
+ * platform and runtime → process (child processes, the bottom layer).
+ */
 const zones = [
   { target: "./control-plane/!(cli)/**", from: "./control-plane/cli", message: "nothing imports cli/" },
   {
     target: "./control-plane/gateway/**",
-    from: ["./control-plane/worker", "./control-plane/runtime", "./control-plane/platform"],
+    from: ["./control-plane/worker", "./control-plane/runtime", "./control-plane/platform", "./control-plane/process"],
     message: "gateway/ depends on jobs/ only",
   },
   {
     target: "./control-plane/jobs/**",
-    from: ["./control-plane/gateway", "./control-plane/worker", "./control-plane/runtime", "./control-plane/platform"],
+    from: [
+      "./control-plane/gateway",
+      "./control-plane/worker",
+      "./control-plane/runtime",
+      "./control-plane/platform",
+      "./control-plane/process",
+    ],
     message: "jobs/ is the bottom layer",
   },
   {
@@ -25,8 +34,13 @@ const zones = [
   },
   {
     target: "./control-plane/worker/**",
-    from: ["./control-plane/gateway", "./control-plane/platform"],
-    message: "worker/ never imports gateway/ or platform/",
+    from: ["./control-plane/gateway", "./control-plane/platform", "./control-plane/process"],
+    message: "worker/ never imports gateway/ or platform/, and starts no process (its runtimes come from runtime/)",
+  },
+  {
+    target: "./control-plane/process/**",
+    from: folders.filter((f) => f !== "process").map((f) => `./control-plane/${f}`),
+    message: "process/ is the bottom layer: child processes, nothing else of glia's",
   },
 ];
 
