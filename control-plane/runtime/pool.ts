@@ -1,13 +1,8 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../observability/index.ts";
+import { Supervisor } from "../process/index.ts";
 import { HandlerLoadError } from "./errors.ts";
 import { RuntimeProcess, type RuntimeLaunch } from "./process.ts";
 import type { HandlerSeries, RuntimeClient } from "./client.ts";
-
-/** Restart back-off after a crash: 0.5 s doubling to 30 s; reset after a minute of health. */
-const BACKOFF_FIRST_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
-const HEALTHY_RESET_MS = 60_000;
 
 /** A runtime lent to one request; `release` gives it back. */
 export interface RuntimeLease {
@@ -28,15 +23,15 @@ const PROBE_TIMEOUT_MS = 2_000;
 
 interface Slot {
   process: RuntimeProcess;
+  /** Restarts a crashed process with the supervisor's default back-off (0.5 s doubling to 30 s). */
+  supervisor: Supervisor;
   ready: boolean;
   busy: boolean;
-  failures: number;
-  startedAt: number;
 }
 
 /**
  * The runtime processes of one API (`autoscaling.min_replicas` of them), each running one request
- * at a time. Crashed processes are restarted with back-off; callers wait for a ready, idle one.
+ * at a time and kept running by a {@link Supervisor}; callers wait for a ready, idle one.
  */
 export class RuntimePool {
   readonly #slots: Slot[];
@@ -45,14 +40,8 @@ export class RuntimePool {
   #stopping = false;
 
   constructor(launch: RuntimeLaunch, replicas: number) {
-    this.#slots = Array.from({ length: replicas }, (_, i) => ({
-      process: new RuntimeProcess(launch, i),
-      ready: false,
-      busy: false,
-      failures: 0,
-      startedAt: 0,
-    }));
     this.#log = launch.logger.child({ module: "runtime-pool", api: launch.api });
+    this.#slots = Array.from({ length: replicas }, (_, i) => this.#slot(new RuntimeProcess(launch, i)));
   }
 
   get size(): number {
@@ -82,7 +71,7 @@ export class RuntimePool {
   /** Starts every process; rejects (and stops the others) if any cannot load the handler. */
   async start(): Promise<void> {
     try {
-      await Promise.all(this.#slots.map((slot) => this.#startSlot(slot)));
+      await Promise.all(this.#slots.map((slot) => slot.supervisor.start()));
     } catch (err) {
       await this.stop(1_000);
       throw err;
@@ -108,7 +97,7 @@ export class RuntimePool {
 
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
-    await Promise.all(this.#slots.map((s) => s.process.stop(graceMs)));
+    await Promise.all(this.#slots.map((s) => s.supervisor.stop(graceMs)));
     this.#slots.forEach((s) => (s.ready = false));
     this.#wake();
   }
@@ -127,7 +116,7 @@ export class RuntimePool {
       },
       kill: () => {
         slot.ready = false; // not lent again before it has been restarted
-        slot.process.kill();
+        slot.supervisor.kill();
       },
       suspect: () => {
         slot.ready = false;
@@ -137,49 +126,39 @@ export class RuntimePool {
   }
 
   async #probe(slot: Slot): Promise<void> {
-    const pid = slot.process.pid;
+    const child = slot.supervisor.child;
     const healthy = await Promise.resolve()
       .then(() => slot.process.client.health(PROBE_TIMEOUT_MS))
       .then(
         () => true,
         () => false,
       );
-    if (this.#stopping || slot.process.pid !== pid) return; // stopped, or restarted meanwhile
-    if (!healthy) return void slot.process.kill(); // its exit restarts it
+    if (this.#stopping || slot.supervisor.child !== child) return; // stopped, or restarted meanwhile
+    if (!healthy) return void slot.supervisor.kill(); // its exit restarts it
     this.#log.info({ replica: slot.process.replica }, "runtime answered its health check after a failed call");
     slot.ready = true;
     this.#wake();
   }
 
-  async #startSlot(slot: Slot): Promise<void> {
-    await slot.process.start((code, signal) => this.#onExit(slot, code, signal));
-    slot.ready = true;
-    slot.startedAt = Date.now();
-    this.#wake();
-  }
-
-  #onExit(slot: Slot, code: number | null, signal: string | null): void {
-    slot.ready = false;
-    if (this.#stopping) return;
-    if (Date.now() - slot.startedAt > HEALTHY_RESET_MS) slot.failures = 0;
-    this.#log.warn({ replica: slot.process.replica, code, signal }, "runtime exited; restarting it");
-    void this.#restart(slot);
-  }
-
-  async #restart(slot: Slot): Promise<void> {
-    while (!this.#stopping) {
-      const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** slot.failures);
-      slot.failures++;
-      await sleep(delay);
-      if (this.#stopping) return;
-      try {
-        await this.#startSlot(slot);
-        return;
-      } catch (err) {
+  #slot(process: RuntimeProcess): Slot {
+    const replica = process.replica;
+    const slot: Slot = { process, ready: false, busy: false } as Slot;
+    slot.supervisor = new Supervisor({
+      start: (signal) => process.start(signal),
+      onReady: () => {
+        slot.ready = true;
+        this.#wake();
+      },
+      onExit: ({ code, signal }, restartInMs) => {
+        slot.ready = false;
+        this.#log.warn({ replica, code, signal, restartInMs }, "runtime exited; restarting it");
+      },
+      onRestartFailed: (err, retryInMs) => {
         const level = err instanceof HandlerLoadError ? "error" : "warn";
-        this.#log[level]({ err, replica: slot.process.replica, retryInMs: delay * 2 }, "runtime restart failed");
-      }
-    }
+        this.#log[level]({ err, replica, retryInMs }, "runtime restart failed");
+      },
+    });
+    return slot;
   }
 
   #wake(): void {

@@ -1,11 +1,19 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import type { ChildProcess } from "node:child_process";
 import { access, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../observability/index.ts";
+import {
+  ChildExitedError,
+  ChildNotReadyError,
+  ChildSpawnError,
+  describeExit,
+  startChild,
+  type Child,
+  type ChildOptions,
+} from "../process/index.ts";
 import { RuntimeClient } from "./client.ts";
 import { HandlerLoadError, RuntimeUnavailableError } from "./errors.ts";
 import { runtimeSpec, runtimeSpecJson, type RuntimeSpec } from "./spec.ts";
@@ -63,12 +71,16 @@ export interface RuntimeLaunch {
 
 const DEFAULT_STARTUP_TIMEOUT_MS = 10 * 60_000;
 
-/** One Python runtime process: started, watched until SERVING, stopped or killed. */
+/**
+ * One Python runtime process: started and watched until SERVING. The {@link Child} that start
+ * returns stops or kills it; restarting it is its owner's (see pool.ts).
+ */
 export class RuntimeProcess {
   readonly replica: number;
   readonly #launch: RuntimeLaunch;
   readonly #log: Logger;
-  #child: ChildProcess | null = null;
+  #child: Child | null = null;
+  #pid: number | undefined;
   #client: RuntimeClient | null = null;
   #dir: string | null = null;
   #stderrTail: string[] = [];
@@ -86,50 +98,31 @@ export class RuntimeProcess {
   }
 
   get pid(): number | undefined {
-    return this.#child?.pid;
+    return this.#pid;
   }
 
-  /** Spawns the process and resolves once it reports SERVING; `onExit` fires if it dies later. */
-  async start(onExit: (code: number | null, signal: string | null) => void): Promise<void> {
+  /**
+   * Spawns the process and resolves once it reports SERVING; rejects with a HandlerLoadError or a
+   * RuntimeUnavailableError, the process gone. `signal` gives the start up. Its folder (socket,
+   * spec) is removed once it has exited.
+   */
+  async start(signal?: AbortSignal): Promise<Child> {
     this.#cleanup();
     this.#loadError = null;
+    this.#stderrTail = [];
     this.#dir = await mkdtemp(join(tmpdir(), `glia-${this.#launch.api}-`));
     const socket = join(this.#dir, "runtime.sock");
     const specFile = join(this.#dir, "spec.json");
     await writeFile(specFile, runtimeSpecJson(this.#spec()), { mode: 0o600 });
     if (this.#launch.runAs) await chownTree(this.#dir, this.#launch.runAs); // its socket and spec
-    const child = this.#spawn(socket, specFile);
-    this.#child = child;
-    const exited = once(child, "exit") as Promise<[number | null, string | null]>;
-    try {
-      await Promise.race([this.#waitServing(socket), exited.then(([code, signal]) => this.#earlyExit(code, signal))]);
-    } catch (err) {
-      child.kill("SIGKILL");
-      throw err;
-    }
-    void exited.then(([code, signal]) => {
-      if (this.#child === child) onExit(code, signal);
+    const child = await startChild(this.#options(socket, specFile, signal)).catch((err: unknown) => {
+      this.#cleanup();
+      throw this.#startError(err);
     });
+    this.#child = child;
+    void child.exited.then(() => this.#child === child && this.#cleanup());
     this.#log.info({ runtimePid: child.pid, threads: this.#launch.threads }, "runtime serving");
-  }
-
-  /** Asks the process to finish its current request and exit; kills it after `graceMs`. */
-  async stop(graceMs: number): Promise<void> {
-    const child = this.#child;
-    this.#child = null;
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, "exit");
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-      await exited;
-      clearTimeout(timer);
-    }
-    this.#cleanup();
-  }
-
-  /** Kills the process at once, e.g. when a handler ran past its timeout. */
-  kill(): void {
-    this.#child?.kill("SIGKILL");
+    return child;
   }
 
   /** What the runtime starts with (see spec.ts): written to `spec.json` for its `--spec`. */
@@ -142,11 +135,13 @@ export class RuntimeProcess {
     return devices ? { CUDA_VISIBLE_DEVICES: devices.join(",") } : {};
   }
 
-  #spawn(socket: string, specFile: string): ChildProcess {
+  /** SIGTERM asks it to finish its current request and exit; stop's grace period then SIGKILL. */
+  #options(socket: string, specFile: string, signal: AbortSignal | undefined): ChildOptions {
     const { python, runtimeRoot, projectDir, env } = this.#launch;
-    const args = ["-m", "glia_runtime", "--socket", socket, "--project", projectDir, "--spec", specFile];
     const as = runAsOptions(this.#launch.runAs);
-    const child = spawn(python, args, {
+    return {
+      command: python,
+      args: ["-m", "glia_runtime", "--socket", socket, "--project", projectDir, "--spec", specFile],
       cwd: projectDir,
       uid: as.uid,
       gid: as.gid,
@@ -164,12 +159,15 @@ export class RuntimeProcess {
       },
       // The runtime stops when its stdin closes, i.e. when this process is gone, even by SIGKILL.
       stdio: ["pipe", "pipe", "pipe"],
-    });
-    this.#pipe(child);
-    return child;
+      onSpawn: (child) => this.#pipe(child),
+      ready: (_, done) => this.#waitServing(socket, done),
+      readyTimeoutMs: this.#launch.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
+      signal,
+    };
   }
 
   #pipe(child: ChildProcess): void {
+    this.#pid = child.pid;
     createInterface({ input: child.stdout! }).on("line", (line) => this.#forward("stdout", line));
     createInterface({ input: child.stderr! }).on("line", (line) => {
       this.#stderrTail = [...this.#stderrTail.slice(-49), line];
@@ -194,40 +192,39 @@ export class RuntimeProcess {
     const message = String(parsed?.["message"] ?? line);
     const requestId = this.#current[stream];
     this.#launch.onLine?.({ replica: this.replica, stream, requestId, line: parsed ?? line });
-    this.#log[level]({ stream, runtimePid: this.#child?.pid, requestId, ...(parsed ? { line: parsed } : {}) }, message);
+    this.#log[level]({ stream, runtimePid: this.#pid, requestId, ...(parsed ? { line: parsed } : {}) }, message);
   }
 
-  async #waitServing(socket: string): Promise<void> {
-    const deadline = Date.now() + (this.#launch.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
-    while (!(await exists(socket))) {
-      if (Date.now() > deadline) throw this.#startupTimeout();
-      await sleep(25);
-    }
+  /** Until the socket is there and the runtime answers SERVING (`done`: the start is over). */
+  async #waitServing(socket: string, done: AbortSignal): Promise<void> {
+    while (!(await exists(socket))) await sleep(25, undefined, { signal: done });
     this.#client?.close();
     this.#client = new RuntimeClient(socket, this.#launch.maxMessageBytes);
     for (;;) {
       const health = await this.#client.health(2_000).catch(() => null);
       if (health?.status === "SERVING") return;
-      if (Date.now() > deadline) throw this.#startupTimeout();
-      await sleep(25);
+      await sleep(25, undefined, { signal: done });
     }
   }
 
-  #earlyExit(code: number | null, signal: string | null): never {
+  /** Why the start failed, as the runtime's own error: exit status 3 is a handler that did not load. */
+  #startError(err: unknown): unknown {
     const api = this.#launch.api;
-    if (code === EXIT_HANDLER_LOAD_FAILED)
-      throw new HandlerLoadError(api, this.#loadError ?? this.#stderrTail.join("\n"));
-    const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-    throw new RuntimeUnavailableError(
-      `the runtime of ${api} ${how} before it was ready:\n${this.#stderrTail.slice(-20).join("\n")}`,
-    );
-  }
-
-  #startupTimeout(): Error {
-    const seconds = (this.#launch.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS) / 1000;
-    return new RuntimeUnavailableError(
-      `the runtime of ${this.#launch.api} was not ready after ${seconds} s (Handler.__init__ still running?)`,
-    );
+    if (err instanceof ChildExitedError) {
+      if (err.status.code === EXIT_HANDLER_LOAD_FAILED)
+        return new HandlerLoadError(api, this.#loadError ?? this.#stderrTail.join("\n"));
+      const tail = this.#stderrTail.slice(-20).join("\n");
+      return new RuntimeUnavailableError(
+        `the runtime of ${api} ${describeExit(err.status)} before it was ready:\n${tail}`,
+      );
+    }
+    if (err instanceof ChildNotReadyError)
+      return new RuntimeUnavailableError(
+        `the runtime of ${api} was not ready after ${err.timeoutMs / 1000} s (Handler.__init__ still running?)`,
+      );
+    if (err instanceof ChildSpawnError)
+      return new RuntimeUnavailableError(`the runtime of ${api} could not be started: ${err.message}`, { cause: err });
+    return err;
   }
 
   #cleanup(): void {
