@@ -1,11 +1,11 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import { execFile, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { ChildExitedError, ChildNotReadyError, ChildSpawnError, startChild, type Child } from "../process/index.ts";
 import { NatsStartError } from "./errors.ts";
 
 /** Largest message the local server accepts: 8 MiB (the server warns above that). */
@@ -36,7 +36,7 @@ export interface NatsServer {
   pid: number;
   /** Rewrites the configuration (its authorization block) and waits until the server applied it. */
   reload(): Promise<void>;
-  /** Stops the server (SIGTERM, then SIGKILL after 10 s). */
+  /** Stops the server (SIGTERM to its process group, then SIGKILL after 10 s); resolves once it has exited. */
   stop(): Promise<void>;
 }
 
@@ -63,29 +63,37 @@ export async function startNatsServer(options: NatsServerOptions): Promise<NatsS
     "--ports_file_dir",
     dir,
   ];
-  // A process group of its own: a terminal's Ctrl-C goes to glia's group, and the server must
-  // outlive the workers that finish their running requests and store the results in it. Its
-  // owner stops it last; should glia exit without stopping it, it goes too.
-  const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"], detached: true });
-  const orphaned = (): void => void child.kill("SIGTERM");
-  process.once("exit", orphaned);
-  void once(child, "exit").then(() => process.off("exit", orphaned));
   const log: string[] = [];
   const reloads = new Reloads();
-  child.stderr!.on("data", (chunk: Buffer) => {
+  const onStderr = (chunk: Buffer): void => {
     const text = chunk.toString();
     log.push(text);
     if (log.length > 200) log.splice(0, log.length - 200);
     reloads.read(text);
     if (options.onLog) for (const line of text.split("\n")) if (line.trim()) options.onLog(line);
+  };
+  let url = "";
+  const child = await startChild({
+    command: binary,
+    args,
+    stdio: ["ignore", "ignore", "pipe"],
+    // A process group of its own: a terminal's Ctrl-C goes to glia's group, and the server must
+    // outlive the workers that finish their running requests and store the results in it. Its
+    // owner stops it last; should glia exit without stopping it, it goes too.
+    detached: true,
+    stopOnParentExit: true,
+    onSpawn: (c) => void c.stderr!.on("data", onStderr),
+    ready: async (c, done) => {
+      url = await waitForPorts(dir, c.pid!, done);
+    },
+    readyTimeoutMs: options.startTimeoutMs ?? 15_000,
+  }).catch((err: unknown) => {
+    throw startError(err, log);
   });
-  const failed = failure(child, log);
-  failed.catch(() => {}); // after a good start, a later exit is the owner's business, not a crash
-  const url = await Promise.race([waitForPorts(dir, child, options.startTimeoutMs ?? 15_000), failed]);
   // Each reload writes the configuration as it is then and waits for the server, one at a time:
   // two writers at once could leave it a mix of both (a lost jetstream block disables JetStream).
-  const reload = (): Promise<void> => reloads.run(() => writeConfig(conf, options), child, log);
-  return { url, pid: child.pid!, reload, stop: () => stop(child, dir) };
+  const reload = (): Promise<void> => reloads.run(() => writeConfig(conf, options), child.process, log);
+  return { url, pid: child.pid, reload, stop: () => stop(child, dir) };
 }
 
 /** The oldest nats-server glia starts: 2.11 keeps delivery counts across redeliveries and has per-message TTL. */
@@ -232,39 +240,33 @@ export function alive(pid: number): boolean {
   }
 }
 
-async function waitForPorts(dir: string, child: ChildProcess, timeoutMs: number): Promise<string> {
-  const file = join(dir, `nats-server_${child.pid}.ports`);
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+/** The server's URL from its ports file, once it listens (`done`: the start is over). */
+async function waitForPorts(dir: string, pid: number, done: AbortSignal): Promise<string> {
+  const file = join(dir, `nats-server_${pid}.ports`);
+  for (;;) {
     const text = await readFile(file, "utf8").catch(() => null);
     const url = text ? (JSON.parse(text) as { nats?: string[] }).nats?.[0] : undefined;
     if (url) {
       await chmod(file, 0o600); // the server writes it world-readable
       return url;
     }
-    await sleep(20);
+    await sleep(20, undefined, { signal: done });
   }
-  child.kill("SIGKILL");
-  throw new NatsStartError(`nats-server did not start listening within ${timeoutMs / 1000} s`);
 }
 
-async function failure(child: ChildProcess, log: string[]): Promise<never> {
-  const [err] = (await Promise.race([once(child, "error"), once(child, "exit").then(() => [null])])) as [
-    NodeJS.ErrnoException | null,
-  ];
-  if (err?.code === "ENOENT") throw new NatsStartError(`nats-server was not found. ${INSTALL_HINT}`, { cause: err });
-  throw new NatsStartError(`nats-server exited before it was ready:\n${log.join("").slice(-2000)}`, {
-    cause: err ?? undefined,
-  });
+/** A failed start as glia's error, naming the fix or quoting what the server said. */
+function startError(err: unknown, log: string[]): unknown {
+  if (err instanceof ChildSpawnError && err.errno === "ENOENT")
+    return new NatsStartError(`nats-server was not found. ${INSTALL_HINT}`, { cause: err });
+  if (err instanceof ChildSpawnError) return new NatsStartError(`${err.message}. ${INSTALL_HINT}`, { cause: err });
+  if (err instanceof ChildExitedError)
+    return new NatsStartError(`nats-server exited before it was ready:\n${log.join("").slice(-2000)}`, { cause: err });
+  if (err instanceof ChildNotReadyError)
+    return new NatsStartError(`nats-server did not start listening within ${err.timeoutMs / 1000} s`, { cause: err });
+  return err;
 }
 
-async function stop(child: ChildProcess, dir: string): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = once(child, "exit");
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
+async function stop(child: Child, dir: string): Promise<void> {
+  await child.stop(10_000);
   await rm(join(dir, `nats-server_${child.pid}.ports`), { force: true });
 }
