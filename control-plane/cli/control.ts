@@ -7,13 +7,14 @@ import {
   DeadLetters,
   followLogs,
   ResultStore,
+  WORKER_LINE,
   WorkQueue,
   type ApiStatus,
   type EndpointClaims,
   type LogLine,
   type RegistryEntry,
 } from "../jobs/index.ts";
-import { connectNats, deployProject, readState, Reconciler, requeue } from "../platform/index.ts";
+import { connectNats, deployProject, readState, Reconciler, requeue, WorkerStartError } from "../platform/index.ts";
 import { say, UsageError } from "./flags.ts";
 
 export interface ControlFlags {
@@ -67,7 +68,9 @@ export async function runDeploy(target: string | undefined, flags: ControlFlags 
 async function waitLive(registry: ApiRegistry, results: Array<{ name: string; deployedAt: string }>): Promise<void> {
   for (const r of results) {
     const status = await Reconciler.waitForStatus(registry, r.name, r.deployedAt, 30 * 60_000);
-    if (status.state === "error") throw new UsageError(`${r.name}: ${status.message ?? "the deploy failed"}`);
+    // Not a usage error: the command was right and the API could not start (exit status 1, as --help says).
+    if (status.state === "error")
+      throw new WorkerStartError(r.name, "DEPLOY_FAILED", `${r.name}: ${status.message ?? "the deploy failed"}`);
   }
 }
 
@@ -99,7 +102,7 @@ export async function runGet(name: string | undefined, flags: ControlFlags): Pro
     if (name) {
       const r = rows[0]!;
       console.log(`\nendpoint: ${r.url ?? r.endpoint}\nbundle: ${r.bundle}\nlast deployed: ${r.deployedAt}`);
-      if (r.message) console.log(`error: ${r.message}`);
+      if (r.message) console.log(`${r.status === "updating" ? "progress" : "error"}: ${r.message}`);
     }
   });
 }
@@ -130,7 +133,8 @@ async function row(entry: RegistryEntry, sources: RowSources): Promise<ApiRow> {
     url: gatewayUrl ? `${gatewayUrl}${api.spec.endpoint}` : null,
     bundle: api.bundle,
     deployedAt: api.deployedAt,
-    ...(status?.message && state === "error" ? { message: status.message } : {}),
+    // Why a deploy failed, or what a deploy in progress is doing (e.g. fetching models).
+    ...(status?.message && status.deployedAt === api.deployedAt ? { message: status.message } : {}),
   };
 }
 
@@ -211,7 +215,8 @@ export async function runLogs(name: string, flags: ControlFlags): Promise<void> 
 
 function pretty(l: LogLine): string {
   const text = typeof l.line === "string" ? l.line : JSON.stringify(l.line);
-  return `${l.time} ${l.api}#${l.replica}${l.requestId ? ` ${l.requestId}` : ""} ${text}`;
+  const source = l.replica === WORKER_LINE ? `${l.api}[worker]` : `${l.api}#${l.replica}`;
+  return `${l.time} ${source}${l.requestId ? ` ${l.requestId}` : ""} ${text}`;
 }
 
 /** `glia requeue <name> [id] [--all-failed]`: put failed requests back in the queue with their payloads. */

@@ -35,7 +35,7 @@ export {
   type EndpointClaims,
   type RegistryEntry,
 } from "./registry.ts";
-export { followLogs, publishLog, type LogLine } from "./log-stream.ts";
+export { followLogs, publishLog, WORKER_LINE, type LogLine } from "./log-stream.ts";
 export { DeadLetters, type DeadLetter } from "./dead-letters.ts";
 export { PayloadStore } from "./payload-store.ts";
 export { inboxPrefix, permissionsFor, type NatsPermissions, type NatsRole } from "./permissions.ts";

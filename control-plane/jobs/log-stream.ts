@@ -1,10 +1,14 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { isApiName } from "./names.ts";
 
-/** One line an API's runtimes wrote, as `glia logs` shows it. */
+/** The `replica` of a line the API's worker wrote itself (e.g. fetching models), not a runtime. */
+export const WORKER_LINE = -1;
+
+/** One line an API's runtimes (or its worker) wrote, as `glia logs` shows it. */
 export interface LogLine {
   time: string;
   api: string;
+  /** The runtime's replica, or {@link WORKER_LINE}. */
   replica: number;
   stream: "stdout" | "stderr";
   requestId?: string;

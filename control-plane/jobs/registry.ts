@@ -61,7 +61,7 @@ export interface ApiStatus {
   replicas: number;
   /** The CUDA devices of each runtime, for an API with `compute.gpu` (where the platform hands them out). */
   gpus?: string[][];
-  /** Why the last deploy could not start, when state is `error`. */
+  /** Why the last deploy could not start (`error`), or what it is doing (`updating`, e.g. fetching models). */
   message?: string;
   updatedAt: string;
 }

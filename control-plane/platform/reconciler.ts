@@ -270,7 +270,16 @@ export class Reconciler {
       runAs: o.runAs ?? null,
       logLevel: o.logger.level as WorkerPlan["logLevel"],
     };
-    const worker = new WorkerProcess({ plan, logger: o.logger });
+    const worker = new WorkerProcess({
+      plan,
+      logger: o.logger,
+      onProgress: (line) => {
+        say(line);
+        const bundle = this.#running.get(spec.name)?.api.bundle ?? null; // still the one serving
+        const status = { state: "updating" as const, deployedAt: api.deployedAt, bundle, message: line };
+        void this.#setStatus(spec.name, { ...status, replicas: spec.autoscaling.minReplicas }).catch(() => {});
+      },
+    });
     await worker.start();
     return worker;
   }

@@ -21,6 +21,8 @@ const HEALTHY_RESET_MS = 60_000;
 export interface WorkerProcessOptions {
   plan: WorkerPlan;
   logger: Logger;
+  /** Receives the worker's progress lines while it starts (e.g. models being fetched). */
+  onProgress?: (line: string) => void;
 }
 
 /**
@@ -85,6 +87,7 @@ export class WorkerProcess {
     return new Promise((resolve, reject) => {
       child.on("message", (m: WorkerMessage) => {
         if (m.type === "ready") resolve();
+        else if (m.type === "progress") this.#o.onProgress?.(m.line);
         else reject(new WorkerStartError(this.#o.plan.spec.name, m.code, m.message));
       });
     });
@@ -120,8 +123,12 @@ export class WorkerProcess {
   }
 }
 
-/** glia's own settings a worker reads (`GLIA_LOG_LEVEL`, `GLIA_PYTHON`, `GLIA_CACHE_DIR`...), less its API keys. */
-const WORKER_SETTINGS = /^(GLIA_|NODE_)/;
+/**
+ * glia's own settings a worker reads (`GLIA_LOG_LEVEL`, `GLIA_PYTHON`, `GLIA_CACHE_DIR`...), less
+ * its API keys, and the AWS settings it fetches `s3://` models with (never passed on to handlers:
+ * see runtime/handler-env.ts).
+ */
+const WORKER_SETTINGS = /^(GLIA_|NODE_|AWS_)/;
 const PLATFORM_SECRETS = new Set(["GLIA_API_KEYS"]);
 
 /**

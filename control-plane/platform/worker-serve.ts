@@ -11,7 +11,8 @@ import type { WorkerPlan } from "./worker-plan.ts";
 import { startWorkerService } from "./worker-service.ts";
 
 /** Messages a worker process sends its parent over the IPC channel. */
-export type WorkerMessage = { type: "ready" } | { type: "failed"; code: string; message: string };
+export type WorkerMessage =
+  { type: "ready" } | { type: "failed"; code: string; message: string } | { type: "progress"; line: string };
 /** Messages the parent sends a worker process: its plan first, later perhaps the word to stop. */
 export type ParentMessage = { type: "plan"; plan: WorkerPlan } | { type: "stop"; graceMs: number };
 
@@ -20,7 +21,10 @@ export async function serveWorker(plan: WorkerPlan, logger: Logger): Promise<voi
   const stopping = stopRequested(plan.durations.stopGraceMs);
   let service;
   try {
-    service = await startWorkerService(plan, logger);
+    service = await startWorkerService(plan, logger, (line) => {
+      logger.info({ api: plan.spec.name }, line);
+      void tell({ type: "progress", line });
+    });
   } catch (err) {
     const code = (err as GliaError).code ?? "WORKER_START_FAILED";
     await tell({ type: "failed", code, message: (err as Error).message });

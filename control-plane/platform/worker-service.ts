@@ -5,10 +5,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONFIG_FILE_NAME, listProjectFiles, stageProject } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
-import { answerScrapes, DeadLetters, PayloadStore, publishLog, ResultStore, WorkQueue } from "../jobs/index.ts";
+import {
+  answerScrapes,
+  DeadLetters,
+  PayloadStore,
+  publishLog,
+  ResultStore,
+  WORKER_LINE,
+  WorkQueue,
+} from "../jobs/index.ts";
 import { ApiWorker, handlerFamilies, maxDeliveries, warnOnce, WorkerMetrics } from "../worker/index.ts";
 import {
   chownTree,
+  ensureModels,
   handlerEnvironment,
   RuntimePool,
   RUNTIME_ROOT,
@@ -26,7 +35,11 @@ export interface WorkerService {
  * Runs one API's worker and its runtime processes in this process (the body of `glia worker`),
  * as `plan` says. Resolves once every runtime reports SERVING and the worker pulls.
  */
-export async function startWorkerService(plan: WorkerPlan, logger: Logger): Promise<WorkerService> {
+export async function startWorkerService(
+  plan: WorkerPlan,
+  logger: Logger,
+  onProgress: (line: string) => void = () => {},
+): Promise<WorkerService> {
   const { spec } = plan;
   const { staged, projectDir } = await stage(plan);
   let nc: NatsConnection | undefined;
@@ -51,7 +64,17 @@ export async function startWorkerService(plan: WorkerPlan, logger: Logger): Prom
       });
     }
     const conn = nc;
-    const launch = await launchOf(plan, projectDir, logger);
+    const say = (line: string): void => {
+      onProgress(line);
+      publishLog(conn, {
+        api: spec.name,
+        replica: WORKER_LINE,
+        stream: "stdout",
+        line,
+        time: new Date().toISOString(),
+      });
+    };
+    const launch = await launchOf(plan, projectDir, logger, say);
     launch.onLine = (l) => publishLog(conn, { ...l, api: spec.name, time: new Date().toISOString() });
     pool = new RuntimePool(launch, spec.autoscaling.minReplicas);
     await pool.start();
@@ -109,9 +132,17 @@ async function stage(plan: WorkerPlan): Promise<{ staged: string; projectDir: st
   return { staged, projectDir };
 }
 
-async function launchOf(plan: WorkerPlan, projectDir: string, logger: Logger): Promise<RuntimeLaunch> {
+async function launchOf(
+  plan: WorkerPlan,
+  projectDir: string,
+  logger: Logger,
+  say: (line: string) => void,
+): Promise<RuntimeLaunch> {
   const { spec } = plan;
   const { handler } = spec;
+  // Models in object storage are fetched into the cache here, once for every runtime, with the
+  // worker's own AWS settings: the runtimes see local folders, and no credentials.
+  const models = await ensureModels(handler.models, { runAs: plan.runAs ?? undefined, onProgress: say, logger });
   return {
     api: spec.name,
     python: plan.python,
@@ -123,7 +154,7 @@ async function launchOf(plan: WorkerPlan, projectDir: string, logger: Logger): P
       config: handler.config,
       pythonPath: handler.pythonPath,
       logLevel: handler.logLevel,
-      models: handler.models,
+      models: models.models,
     },
     env: {
       ...(await handlerEnvironment(projectDir, handler.env)),

@@ -34,6 +34,8 @@ export interface TestPlatformOptions {
   gpus?: string[];
   /** Run handlers as this user (glia as root with --run-as). */
   runAs?: RunAs;
+  /** Receives the lines `glia up` prints while APIs start (environments, models, runtimes). */
+  onProgress?: (line: string) => void;
 }
 
 /** Logs go nowhere unless GLIA_TEST_LOG=debug|info is set, for reading a failing run. */
