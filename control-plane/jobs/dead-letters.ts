@@ -104,7 +104,7 @@ export class DeadLetters {
       payload: msg.data,
       contentType: msg.header.get(H_CONTENT_TYPE),
       headers: parse(H_HEADERS, {}),
-      error: parse(H_ERROR, { type: "Unknown", message: "" }),
+      error: parse<RequestError>(H_ERROR, { type: "Unknown", message: "" }),
       payloadStored: msg.header.get(H_PAYLOAD_STORED) === "1",
     };
   }

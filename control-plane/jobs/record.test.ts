@@ -1,6 +1,15 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { canTransition, completed, failed, newRecord, started, toPublic, type RequestStatus } from "./record.ts";
+import {
+  canTransition,
+  completed,
+  failed,
+  failureTypeOf,
+  newRecord,
+  started,
+  toPublic,
+  type RequestStatus,
+} from "./record.ts";
 
 const ID = "0b9c6a64-2f7a-4d5e-9a57-3f0e2d1c4b5a";
 
@@ -46,12 +55,20 @@ describe("the public view of a record", () => {
   });
 
   it("adds the error, and no result or timestamp, once failed", () => {
-    const error = { type: "ValueError", message: "bad" };
+    const error = { type: failureTypeOf("ValueError"), message: "bad" };
     assert.deepEqual(toPublic(failed(started(base, 2), error)), { id: ID, status: "failed", error });
   });
 
   it("counts attempts, never down", () => {
     assert.equal(started(started(base, 1), 2).attempts, 2);
     assert.equal(started(started(base, 2), 1).attempts, 2, "a late write from the first delivery");
+  });
+});
+
+describe("failure types", () => {
+  it("keeps a reported exception class name, and names a nameless one HandlerError", () => {
+    assert.equal(failureTypeOf("ValueError"), "ValueError");
+    assert.equal(failureTypeOf("InvalidResultError"), "InvalidResultError");
+    assert.equal(failureTypeOf(""), "HandlerError");
   });
 });

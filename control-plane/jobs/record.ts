@@ -6,10 +6,57 @@
 
 export type RequestStatus = "in_queue" | "in_progress" | "completed" | "failed";
 
+/**
+ * The failure types glia itself writes on a record (each is documented in README.md, "Why a
+ * request failed"). The worker makes most of them; `PayloadDecodeError` and `InvalidResultError`
+ * come from the Python runtime, which names them after its own exception classes.
+ */
+export const GLIA_FAILURE_TYPES = [
+  /** The payload was too large for a message and is gone from the payload store (it expired). */
+  "PayloadMissing",
+  /** The handler ran past `glia.timeout` on the last attempt; its runtime was restarted. */
+  "Timeout",
+  /** The runtime died (or its call failed) on the last attempt. */
+  "RuntimeCrashed",
+  /** A delivery past the last attempt: every attempt ended with its worker or runtime gone. */
+  "AttemptsExhausted",
+  /** The failed record itself would be larger than the NATS server accepts. */
+  "RecordTooLarge",
+  /** The handler's result is not a JSON object, or is too large for the runtime to send. */
+  "InvalidResultError",
+  /** The runtime could not decode the payload according to its Content-Type. */
+  "PayloadDecodeError",
+  /** The runtime reported a handler failure without a class name. */
+  "HandlerError",
+  /** A dead letter whose stored error could not be read (never on a record). */
+  "Unknown",
+] as const;
+
+/** A failure type glia itself writes. */
+export type GliaFailureType = (typeof GLIA_FAILURE_TYPES)[number];
+
+declare const handlerException: unique symbol;
+
+/**
+ * The Python class name of an exception the handler raised (`ValueError`, `KeyError`…), as the
+ * runtime reported it. Made only by {@link failureTypeOf}, so a misspelt glia type is a type error.
+ */
+export type HandlerExceptionType = string & { readonly [handlerException]: true };
+
+/** Every `error.type` a client can see on a failed record: one of glia's own, or the handler's exception class name. */
+export type FailureType = GliaFailureType | HandlerExceptionType;
+
+/**
+ * The failure type a runtime reported: the exception's class name, which is glia's own for the
+ * runtime's errors; `HandlerError` when it named none.
+ */
+export function failureTypeOf(name: string): FailureType {
+  return name === "" ? "HandlerError" : (name as FailureType);
+}
+
 /** Why a request failed, as stored and as returned by `GET` (`traceback` is logged, not stored). */
 export interface RequestError {
-  /** A short class name: the handler's exception type, or glia's own (`Timeout`, `RuntimeCrashed`…). */
-  type: string;
+  type: FailureType;
   message: string;
 }
 

@@ -1,5 +1,5 @@
 import type { HandleResponse } from "../runtime/index.ts";
-import type { RequestError } from "../jobs/index.ts";
+import { failureTypeOf, type RequestError } from "../jobs/index.ts";
 
 /** What a runtime call came to, from the worker's point of view. */
 export type Outcome =
@@ -15,7 +15,7 @@ export function outcomeOf(response: HandleResponse): Outcome {
     let message = response.failure.message;
     if (message.length > MAX_ERROR_MESSAGE_CHARS)
       message = `${message.slice(0, MAX_ERROR_MESSAGE_CHARS)}… (${message.length} characters in all; the traceback in the log has the rest)`;
-    return { kind: "failed", error: { type: type || "HandlerError", message }, traceback };
+    return { kind: "failed", error: { type: failureTypeOf(type), message }, traceback };
   }
   try {
     const result: unknown = JSON.parse(Buffer.from(response.resultJson ?? "").toString("utf8"));

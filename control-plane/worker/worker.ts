@@ -3,12 +3,9 @@ import type { Logger } from "../observability/index.ts";
 import {
   completed,
   failed,
-  isFinal,
   newRecord,
   RecordTooLargeError,
-  started,
   type QueuedRequest,
-  type RequestError,
   type RequestRecord,
   type RequestStream,
   type ResultStore,
@@ -18,8 +15,20 @@ import {
   type PayloadStore,
 } from "../jobs/index.ts";
 import { RuntimeTimeoutError, type RuntimeLease, type RuntimePool } from "../runtime/index.ts";
-import { attemptOf } from "./attempt.ts";
 import { outcomeOf, type Outcome } from "./outcome.ts";
+import {
+  admit,
+  afterAttempt,
+  beginAttempt,
+  finishSteps,
+  leaseAfter,
+  notRecorded,
+  payloadMissing,
+  recordSource,
+  recordTooLarge,
+  type AttemptResult,
+  type Settlement,
+} from "./decide.ts";
 import { DEFAULT_RETRIES, type ResolvedRetries } from "../config/index.ts";
 import { WorkerMetrics } from "./metrics.ts";
 
@@ -31,8 +40,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 3600_000;
  * have seen the difference for more than this long.
  */
 export const DEFAULT_IN_PROGRESS_DELAY_MS = 50;
-/** Delay before a request whose runtime died is delivered again. */
-const REDELIVERY_DELAY_MS = 1_000;
 
 export interface WorkerOptions {
   api: string;
@@ -64,8 +71,6 @@ export interface WorkerOptions {
 export function maxDeliveries(retries: ResolvedRetries): number {
   return retries.maxAttempts + 1;
 }
-
-const MAX_BACKOFF_MS = 10 * 60_000;
 
 /**
  * Pulls an API's requests and runs each on a free runtime: call the runtime (recording
@@ -164,7 +169,7 @@ export class ApiWorker {
       await this.#process(request, lease, log);
     } catch (err) {
       log.error({ err }, "request could not be recorded; it will be delivered again");
-      request.msg.nak(REDELIVERY_DELAY_MS);
+      request.msg.nak(notRecorded().delayMs);
     } finally {
       this.#running.delete(request);
       inFlight.dec();
@@ -174,96 +179,85 @@ export class ApiWorker {
   }
 
   async #process(request: QueuedRequest, lease: RuntimeLease, log: Logger): Promise<void> {
-    const current = await this.#current(request, log);
-    if (!current) return;
-    const attempt = attemptOf(request, current.record);
-    if (attempt > this.#o.retries.maxAttempts) return this.#exhausted(request, current, log);
-    if (request.payloadStored && !(await this.#fetchPayload(request))) {
-      const error = { type: "PayloadMissing", message: "the payload is no longer in the object store (it expired)" };
-      return this.#finish(request, current, (r) => r, { kind: "failed", error }, log).then(() => request.msg.term());
-    }
+    const current = await this.#current(request);
+    const admitted = admit(request, current?.record ?? null, this.#o.retries);
+    if (admitted.kind !== "run") return this.#carryOut(admitted, request, current, (r) => r, log);
+    if (!current) return; // never: admit runs only a request that has a record
+    const { attempt } = admitted;
+    if (request.payloadStored && !(await this.#fetchPayload(request)))
+      return this.#carryOut(payloadMissing(), request, current, (r) => r, log);
     const startedAt = new Date();
-    const ours = startedAt.toISOString();
-    // An in_progress record that is not this attempt's own was left by an earlier attempt (its
-    // worker died): this one comes after it, whatever JetStream's delivery count says.
-    const begin = (r: RequestRecord): RequestRecord =>
-      r.status === "in_progress" && r.startedAt === ours ? r : started(r, attemptOf(request, r, attempt), startedAt);
+    const begin = (r: RequestRecord): RequestRecord => beginAttempt(r, request, attempt, startedAt);
     let marking: Promise<StoredRecord | null> | null = null;
     const timer = setTimeout(() => {
       marking = this.#o.store.advance(current, begin);
       marking.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
     }, this.#o.inProgressDelayMs);
-    const outcome = await this.#call(request, attempt, lease, log).finally(() => {
+    const result = await this.#call(request, attempt, lease).finally(() => {
       clearTimeout(timer);
       lease.release();
     });
     const marked = marking ? await (marking as Promise<StoredRecord | null>) : current;
-    if (!marked) return void request.msg.ack(); // the request had already ended: a duplicate delivery
-    if (outcome === "retry") return void request.msg.nak(this.#backoffMs(attempt));
-    await this.#finish(request, marked, begin, outcome, log);
-    request.msg.ack();
+    const decision = afterAttempt(attempt, result, this.#o.retries, marked === null);
+    await this.#carryOut(decision, request, marked ?? current, begin, log);
+  }
+
+  /** Carries out a decision: settles the message, recording the outcome first when there is one. */
+  async #carryOut(
+    decision: Settlement,
+    request: QueuedRequest,
+    current: StoredRecord | null,
+    begin: (r: RequestRecord) => RequestRecord,
+    log: Logger,
+  ): Promise<void> {
+    switch (decision.kind) {
+      case "drop":
+        log.warn("no record for this request (it was never accepted, or it expired); dropping it");
+        return void request.msg.term();
+      case "duplicate":
+        return void request.msg.ack(); // the request had already ended
+      case "retry":
+        log.warn({ why: decision.why }, "the attempt ended without an answer; the request will be tried again");
+        this.#o.metrics.redeliveries.inc({ api: this.#o.api });
+        return void request.msg.nak(decision.delayMs);
+      case "finish":
+        // A request is finished only once its record was found (admit drops one without).
+        await this.#finish(request, current!, begin, decision.outcome, log);
+        return void (decision.settle === "ack" ? request.msg.ack() : request.msg.term());
+    }
   }
 
   /**
-   * The record to move forward. A first delivery carries the gateway's `in_queue` record
-   * (creation time and revision), so it needs no read; a redelivery reads the current one.
+   * The record to move forward: the one the message carries, when {@link recordSource} says it
+   * may be trusted, or the stored one (null when there is none).
    */
-  async #current(request: QueuedRequest, log: Logger): Promise<StoredRecord | null> {
-    if (request.deliveryCount === 1 && request.queued && this.#o.trustFirstDelivery) {
+  async #current(request: QueuedRequest): Promise<StoredRecord | null> {
+    if (recordSource(request, this.#o.trustFirstDelivery) === "message" && request.queued) {
       const record = newRecord(this.#o.api, request.id, new Date(request.queued.createdAt));
       return { record, revision: request.queued.revision };
     }
-    const stored = await this.#o.store.get(this.#o.api, request.id);
-    if (!stored) {
-      log.warn("no record for this request (it was never accepted, or it expired); dropping it");
-      request.msg.term();
-      return null;
-    }
-    if (isFinal(stored.record.status)) {
-      request.msg.ack(); // a duplicate delivery of a request that already ended
-      return null;
-    }
-    return stored;
+    return this.#o.store.get(this.#o.api, request.id);
   }
 
-  /**
-   * Calls the runtime; `"retry"` when the attempt ended without an answer (the runtime died or
-   * timed out, or the handler raised and the API retries those) and another attempt is allowed.
-   */
-  async #call(request: QueuedRequest, attempt: number, lease: RuntimeLease, log: Logger): Promise<Outcome | "retry"> {
+  /** Calls the runtime and says how the attempt ended; a timed-out runtime is killed, a failed one checked. */
+  async #call(request: QueuedRequest, attempt: number, lease: RuntimeLease): Promise<AttemptResult> {
     const { payload, contentType, headers, id } = request;
-    const canRetry = attempt < this.#o.retries.maxAttempts;
+    let result: AttemptResult;
     try {
       const response = await lease.client.handle(
         { requestId: id, payload, contentType, headers, attempt },
         this.#o.requestTimeoutMs,
       );
       this.#o.metrics.handlerSeconds.observe({ api: this.#o.api }, response.handlerSeconds);
-      const outcome = outcomeOf(response);
-      if (outcome.kind === "failed" && canRetry && this.#o.retries.onHandlerError)
-        return this.#retry(log, outcome.error.message);
-      return outcome;
+      result = { kind: "answered", outcome: outcomeOf(response) };
     } catch (err) {
-      const timedOut = err instanceof RuntimeTimeoutError;
-      if (timedOut)
-        lease.kill(); // a running handler cannot be stopped otherwise; the runtime restarts
-      else lease.suspect();
-      if (canRetry) return this.#retry(log, (err as Error).message);
-      const message = timedOut
-        ? (err as Error).message
-        : `the runtime crashed on each of ${attempt} attempts at this request: ${(err as Error).message}`;
-      return { kind: "failed", error: { type: timedOut ? "Timeout" : "RuntimeCrashed", message } };
+      const { message } = err as Error;
+      result = err instanceof RuntimeTimeoutError ? { kind: "timed-out", message } : { kind: "crashed", message };
     }
-  }
-
-  #retry(log: Logger, why: string): "retry" {
-    log.warn({ why }, "the attempt ended without an answer; the request will be tried again");
-    this.#o.metrics.redeliveries.inc({ api: this.#o.api });
-    return "retry";
-  }
-
-  #backoffMs(attempt: number): number {
-    return Math.min(MAX_BACKOFF_MS, this.#o.retries.backoffSeconds * 1000 * 2 ** (attempt - 1));
+    const action = leaseAfter(result);
+    if (action === "kill") lease.kill();
+    else if (action === "suspect") lease.suspect();
+    return result;
   }
 
   async #fetchPayload(request: QueuedRequest): Promise<boolean> {
@@ -271,15 +265,6 @@ export class ApiWorker {
     if (!payload) return false;
     request.payload = payload;
     return true;
-  }
-
-  /** A delivery past the last attempt: the previous one ended with its worker gone. Record why. */
-  async #exhausted(request: QueuedRequest, current: StoredRecord, log: Logger): Promise<void> {
-    const attempts = this.#o.retries.maxAttempts;
-    const message = `no attempt finished: the worker or runtime running it stopped during each of ${attempts} attempts`;
-    const outcome: Outcome = { kind: "failed", error: { type: "AttemptsExhausted", message } };
-    await this.#finish(request, current, (r) => r, outcome, log);
-    request.msg.term();
   }
 
   async #finish(
@@ -291,27 +276,20 @@ export class ApiWorker {
   ): Promise<void> {
     if (outcome.kind === "failed") log.info({ error: outcome.error, traceback: outcome.traceback }, "request failed");
     else log.debug("request completed");
+    const steps = finishSteps(outcome, request.payloadStored);
     const end = (r: RequestRecord): RequestRecord =>
       outcome.kind === "completed" ? completed(begin(r), outcome.result) : failed(begin(r), outcome.error);
-    // The payload is kept before the record says failed, so `glia requeue` always finds it.
-    if (outcome.kind === "failed") await this.#o.deadLetters?.put(this.#o.api, request, outcome.error);
+    if (outcome.kind === "failed" && steps.deadLetter)
+      await this.#o.deadLetters?.put(this.#o.api, request, outcome.error);
     try {
       await this.#o.store.advance(current, end);
       this.#o.metrics.requests.inc({ api: this.#o.api, status: outcome.kind });
-      // A failed request's stored payload stays for `glia requeue` until it expires.
-      if (outcome.kind === "completed" && request.payloadStored)
-        await this.#o.payloads?.remove(this.#o.api, request.id);
+      if (steps.removePayload) await this.#o.payloads?.remove(this.#o.api, request.id);
     } catch (err) {
-      if (!(err instanceof RecordTooLargeError)) throw err;
       // Results too large for a record are stored apart (see ResultStore): only the rest is left.
-      const error: RequestError = {
-        type: "RecordTooLarge",
-        message: `the request's record would be ${err.bytes} bytes, more than the ${err.limit} the NATS server accepts`,
-      };
-      log.info({ error }, "request failed");
-      await this.#o.deadLetters?.put(this.#o.api, request, error);
-      await this.#o.store.advance(current, (r) => failed(begin(r), error));
-      this.#o.metrics.requests.inc({ api: this.#o.api, status: "failed" });
+      const tooLarge = outcome.kind === "failed" && outcome.error.type === "RecordTooLarge";
+      if (!(err instanceof RecordTooLargeError) || tooLarge) throw err;
+      await this.#finish(request, current, begin, recordTooLarge(err.bytes, err.limit), log);
     }
   }
 }
