@@ -1,21 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { exposition, PROMETHEUS_CONTENT_TYPE, type Logger, type MetricFamily } from "../observability/index.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 import type { ApiKeys } from "./auth.ts";
 import { allowOrigins } from "./cors.ts";
-import {
-  isRequestId,
-  newRecord,
-  toPublic,
-  QueueFullError,
-  StoreUnavailableError,
-  type PayloadStore,
-  type RecordWaiters,
-  type ResultStore,
-  type WorkQueue,
-} from "../jobs/index.ts";
+import { isRequestId, toPublic, QueueFullError, StoreUnavailableError } from "../jobs/index.ts";
 import { checkPayload } from "./payload-check.ts";
 import { readBody } from "./body.ts";
 import type { BodyBudget } from "./body-budget.ts";
@@ -26,17 +15,25 @@ import {
   PayloadError,
   RequestRejectedError,
 } from "./errors.ts";
-import type { RouteMatch, RouteTable } from "./routes.ts";
+import type { RouteMatch } from "./routes.ts";
+import type { RecordReader, RecordWaiter, RequestIntake, Routes } from "./ports.ts";
 
 /** Largest body the gateway takes by default: 100 MiB (larger ones go through the object store). */
 export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
 
+/**
+ * What the gateway apps are built from. The apps hold no connection: they reach NATS only through
+ * the small interfaces of `ports.ts` (`platform/gateway-service.ts` passes the NATS-backed ones).
+ */
 export interface GatewayOptions {
-  routes: RouteTable;
-  store: ResultStore;
-  queue: WorkQueue;
-  /** Serves `GET …/<id>?wait=<seconds>` (long poll until the request ends). */
-  waiters: RecordWaiters;
+  /** The APIs served, by endpoint and by name (a `RouteTable`, kept to the registry by the platform). */
+  routes: Routes;
+  /** Takes submitted requests in (`QueueIntake`: record, then message). */
+  intake: RequestIntake;
+  /** Reads records for `GET …/<id>` (`ResultStore`). */
+  records: RecordReader;
+  /** Serves `GET …/<id>?wait=<seconds>` (long poll until the request ends; `RecordWaiters`). */
+  waiters: RecordWaiter;
   logger: Logger;
   /** Bodies over this many bytes are refused with 413 before they are read whole. */
   maxBodyBytes: number;
@@ -46,9 +43,6 @@ export interface GatewayOptions {
    * @default 256 MiB, or twice `maxBodyBytes` when that is more
    */
   bodyBudget: BodyBudget;
-  /** Bodies over this many bytes travel through the object store instead of inside the message. */
-  inlineLimitBytes: number;
-  payloads: PayloadStore;
   /** The gateway's own series; `GET /metrics` serves them with the workers'. */
   metrics: GatewayMetrics;
   /** Gathers the worker processes' metric families for `GET /metrics`. */
@@ -65,8 +59,11 @@ export interface GatewayOptions {
    * started with is routed and takes requests. @default always ready (`glia gateway` listens
    * only after it has read the registry)
    */
-  readiness?: () => NotReady | null;
+  readiness?: Readiness;
 }
+
+/** Whether the gateway takes requests: null when it does, else why not. */
+export type Readiness = () => NotReady | null;
 
 /** Why the gateway is not ready: a sentence, and the APIs it still waits for (maybe none). */
 export interface NotReady {
@@ -163,7 +160,7 @@ function readyz(c: Context, options: GatewayOptions): Response {
   );
 }
 
-function byHost(routes: RouteTable, host: string | undefined, path: string): RouteMatch {
+function byHost(routes: Routes, host: string | undefined, path: string): RouteMatch {
   const name = /^api-([^:]+)(:\d+)?$/.exec(host ?? "")?.[1];
   const route = name === undefined ? undefined : routes.byApi(name);
   if (!route)
@@ -194,32 +191,7 @@ async function queue(
 ): Promise<Response> {
   const contentType = c.req.header("content-type") ?? "";
   await checkPayload(contentType, payload);
-  const id = randomUUID();
-  const record = newRecord(api, id);
-  const revision = await options.store.create(record);
-  // A payload too large for a message goes to the object store; the message carries a reference.
-  const payloadStored = payload.byteLength > options.inlineLimitBytes;
-  try {
-    if (payloadStored) await options.payloads.put(api, id, payload);
-    const queued = { revision, createdAt: record.createdAt };
-    const inline = payloadStored ? new Uint8Array(0) : payload;
-    await options.queue.publish(api, {
-      id,
-      payload: inline,
-      contentType,
-      headers: forwardedHeaders(c),
-      queued,
-      payloadStored,
-    });
-  } catch (err) {
-    if (payloadStored) await options.payloads.remove(api, id);
-    await options.store
-      .remove(api, id)
-      .catch((cleanup: unknown) =>
-        log.error({ err: cleanup, api, id }, "could not remove the record of an unqueued request"),
-      );
-    throw err;
-  }
+  const id = await options.intake.submit(api, { payload, contentType, headers: forwardedHeaders(c) });
   options.metrics.submitted.inc({ api });
   log.debug({ api, id, bytes: payload.byteLength, contentType }, "request queued");
   return c.json({ id });
@@ -239,9 +211,9 @@ async function read(c: Context, options: GatewayOptions, match: RouteMatch): Pro
   const stored =
     waitMs > 0
       ? await options.waiters.wait(match.route.api, match.id, waitMs)
-      : await options.store.get(match.route.api, match.id);
+      : await options.records.get(match.route.api, match.id);
   if (!stored) throw notFound;
-  const large = await options.store.largeResult(stored.record);
+  const large = await options.records.largeResult(stored.record);
   if (!large) return c.json(toPublic(stored.record));
   // The stored result is JSON already: stream it into the answer as it comes from NATS, rather
   // than hold up to 128 MiB here, or parse and re-encode it.

@@ -22,16 +22,14 @@ function gateway(
 ): { request: (init: RequestInit) => Promise<Response> } {
   const options = {
     routes: new RouteTable([{ api: "echo", endpoint: "/echo" }]),
-    store: untouchable,
-    queue: untouchable,
+    intake: untouchable,
+    records: untouchable,
     waiters: untouchable,
-    payloads: untouchable,
     metrics: untouchable,
     scrapeWorkers: () => Promise.resolve([]),
     logger: silentLogger(),
     maxBodyBytes,
     bodyBudget: budget,
-    inlineLimitBytes: 1024 * 1024,
   } as unknown as GatewayOptions;
   const app = createGatewayApp(options);
   return { request: async (init) => app.request("http://127.0.0.1/echo", { method: "POST", ...init }) };

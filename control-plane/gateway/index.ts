@@ -4,7 +4,18 @@ export {
   DEFAULT_MAX_BODY_BYTES,
   type GatewayOptions,
   type NotReady,
+  type Readiness,
 } from "./app.ts";
+export { QueueIntake, type QueueIntakeOptions } from "./intake.ts";
+export type {
+  LargeResult,
+  NewRequest,
+  QueueDepth,
+  RecordReader,
+  RecordWaiter,
+  RequestIntake,
+  Routes,
+} from "./ports.ts";
 export { RouteTable, type ApiRoute, type RouteMatch } from "./routes.ts";
 export { checkPayload } from "./payload-check.ts";
 export { BodyBudget, DEFAULT_MAX_BODY_MEMORY_BYTES } from "./body-budget.ts";

@@ -1,14 +1,13 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import { families, type MetricFamily } from "../observability/index.ts";
-import type { WorkQueue } from "../jobs/index.ts";
-import type { RouteTable } from "./routes.ts";
+import type { QueueDepth, Routes } from "./ports.ts";
 
 /** The gateway's own series: requests accepted, and each API's queue depth at scrape time. */
 export class GatewayMetrics {
   readonly registry = new Registry();
   readonly submitted: Counter<"api">;
 
-  constructor(routes: RouteTable, queue: WorkQueue) {
+  constructor(routes: Pick<Routes, "routes">, queue: QueueDepth) {
     this.submitted = new Counter({
       name: "glia_submitted_total",
       help: "Requests accepted (answered 200 with an id), by API.",

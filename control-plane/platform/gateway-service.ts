@@ -20,6 +20,7 @@ import {
   createGatewayApp,
   createInternalApp,
   GatewayMetrics,
+  QueueIntake,
   RouteTable,
   DEFAULT_MAX_BODY_BYTES,
 } from "../gateway/index.ts";
@@ -58,7 +59,10 @@ export async function openStores(
   }
 }
 
-/** What the gateway apps are built from; the caller owns `routes` and closes `waiters`. */
+/**
+ * What the gateway apps are built from, over NATS: the stores behind the apps' small interfaces.
+ * The caller owns `routes` and closes `waiters`.
+ */
 export async function gatewayOptions(
   nc: NatsConnection,
   stores: PlatformStores,
@@ -70,19 +74,24 @@ export async function gatewayOptions(
     apiKeys?: ApiKeys | null;
     corsOrigins?: readonly string[];
   },
-): Promise<GatewayOptions> {
+): Promise<GatewayOptions & { waiters: RecordWaiters }> {
   const maxBodyBytes = o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  return {
-    routes,
+  const intake = new QueueIntake({
     store: stores.store,
     queue: stores.queue,
+    payloads: stores.payloads,
+    // A queued message carries the body plus headers (at most 16 KiB in Node): keep room for them.
+    inlineLimitBytes: stores.store.maxRecordBytes - 64 * 1024,
+    logger: o.logger,
+  });
+  return {
+    routes,
+    intake,
+    records: stores.store,
     waiters: await RecordWaiters.open(stores.store),
     logger: o.logger,
     maxBodyBytes,
     bodyBudget: BodyBudget.forBodies(maxBodyBytes, o.maxBodyMemoryBytes),
-    // A queued message carries the body plus headers (at most 16 KiB in Node): keep room for them.
-    inlineLimitBytes: stores.store.maxRecordBytes - 64 * 1024,
-    payloads: stores.payloads,
     metrics: new GatewayMetrics(routes, stores.queue),
     scrapeWorkers: () => scrapeWorkers(nc),
     apiKeys: o.apiKeys ?? null,
