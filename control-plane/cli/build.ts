@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { loadProject, type LoadedProject } from "../config/index.ts";
+import { gliaEnvironment, loadProject, type LoadedProject } from "../config/index.ts";
 import { GliaError } from "../errors.ts";
 import {
   chooseBase,
@@ -38,7 +38,7 @@ export class ImageBuildError extends GliaError {
  */
 export async function runBuild(target: string, flags: BuildFlags): Promise<void> {
   // `npm run glia -- build ./x` runs in the package folder; INIT_CWD is where the user typed it.
-  const cwd = process.env["INIT_CWD"] ?? process.cwd();
+  const cwd = gliaEnvironment().invocationDir;
   const project = await loadProject(resolve(cwd, target));
   project.warnings.forEach((w) => say(`warning: ${w}`));
   if (flags.prepare) return prepare(project);
@@ -48,7 +48,7 @@ export async function runBuild(target: string, flags: BuildFlags): Promise<void>
   say(`wrote ${shown(cwd, dockerfile)} and its .dockerignore (base ${base.image}: ${base.reason})`);
   const tag = flags.tag ?? defaultTag(project);
   const args = ["build", "-t", tag, "-f", shown(cwd, dockerfile), shown(cwd, project.projectDir)];
-  const docker = process.env["GLIA_DOCKER"] ?? "docker";
+  const docker = gliaEnvironment().docker;
   process.stdout.write(`${[docker, ...args].map(quote).join(" ")}\n`);
   if (!flags.build) return say("not building (--no-build): run the command above to build the image");
   const absent = await dockerAbsent(docker);
@@ -59,7 +59,7 @@ export async function runBuild(target: string, flags: BuildFlags): Promise<void>
 }
 
 async function prepare(project: LoadedProject): Promise<void> {
-  const imageVenv = process.env["GLIA_IMAGE_VENV"] || null;
+  const imageVenv = gliaEnvironment().imageVenv;
   const prepared = await prepareEnvironments(project, { onProgress: say, imageVenv });
   for (const env of prepared) {
     say(`Python environment for ${env.apis.join(", ")} ${env.cached ? "reused" : "built"}: ${env.dir}`);

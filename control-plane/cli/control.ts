@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { loadProject } from "../config/index.ts";
+import { gliaEnvironment, loadProject } from "../config/index.ts";
 import {
   ApiRegistry,
   claimProblem,
@@ -50,7 +50,7 @@ async function withPlatform<T>(flags: ControlFlags, work: (c: Connected) => Prom
 
 /** `glia deploy [config]`: validate, bundle, write the registry; the platform rolls the change out. */
 export async function runDeploy(target: string | undefined, flags: ControlFlags & { wait?: boolean }): Promise<void> {
-  const base = process.env["INIT_CWD"] ?? process.cwd();
+  const base = gliaEnvironment().invocationDir;
   const project = await loadProject(resolve(base, target ?? "."));
   project.warnings.forEach((w) => say(`warning: ${w}`));
   await withPlatform(flags, async ({ registry }) => {

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { gliaEnvironment } from "../config/index.ts";
 import { ApiKeys, parseCorsOrigins } from "../gateway/index.ts";
 import { createLogger } from "../observability/index.ts";
 import { readState, startGatewayService, type NatsCredentials } from "../platform/index.ts";
@@ -23,7 +24,8 @@ export interface GatewayFlags {
  */
 export async function runGateway(flags: GatewayFlags): Promise<void> {
   const logger = createLogger({ level: flags.logLevel });
-  const base = process.env["INIT_CWD"] ?? process.cwd();
+  const env = gliaEnvironment();
+  const base = env.invocationDir;
   const { natsUrl, natsCredentials } = await platformNats(flags.natsUrl);
   const gateway = await startGatewayService({
     natsUrl,
@@ -35,7 +37,7 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
     internalPort: parsePort("--internal-port", flags.internalPort),
     replicas: wholeNumber("--replicas", flags.replicas),
     resultTtlMs: flags.resultTtl === undefined ? undefined : parseTtl(flags.resultTtl),
-    apiKeys: await ApiKeys.load(flags.apiKeysFile && resolve(base, flags.apiKeysFile), process.env["GLIA_API_KEYS"]),
+    apiKeys: await ApiKeys.load(flags.apiKeysFile && resolve(base, flags.apiKeysFile), env.apiKeys),
     corsOrigins: parseCorsOrigins(flags.corsOrigin ?? []),
   });
   say(`glia gateway is serving on ${gateway.url} (internal listener ${gateway.internalUrl})`);

@@ -1,7 +1,6 @@
 import { access } from "node:fs/promises";
-import { homedir } from "node:os";
 import { resolve } from "node:path";
-import { loadProject } from "../config/index.ts";
+import { defaultDataDir, gliaEnvironment, loadProject } from "../config/index.ts";
 import { resolveRunAs, up, type Platform } from "../platform/index.ts";
 import { ApiKeys, parseCorsOrigins } from "../gateway/index.ts";
 import { createLogger } from "../observability/index.ts";
@@ -26,7 +25,8 @@ export interface UpFlags {
 export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
   const logger = createLogger({ level: flags.logLevel });
   // `npm run glia -- up ./x` runs in the package folder; INIT_CWD is where the user typed it.
-  const base = process.env["INIT_CWD"] ?? process.cwd();
+  const env = gliaEnvironment();
+  const base = env.invocationDir;
   // With no project named, serve the current folder's cortex.yaml if there is one, else start empty.
   const named = targets.length ? targets : (await exists(resolve(base, "cortex.yaml"))) ? ["."] : [];
   const projects = await Promise.all(named.map((t) => loadProject(resolve(base, t))));
@@ -44,7 +44,7 @@ export async function runUp(targets: string[], flags: UpFlags): Promise<void> {
     onProgress: say,
     replicas: wholeNumber("--replicas", flags.replicas),
     runAs: flags.runAs === undefined ? undefined : await resolveRunAs(flags.runAs),
-    apiKeys: await ApiKeys.load(flags.apiKeysFile && resolve(base, flags.apiKeysFile), process.env["GLIA_API_KEYS"]),
+    apiKeys: await ApiKeys.load(flags.apiKeysFile && resolve(base, flags.apiKeysFile), env.apiKeys),
     corsOrigins: parseCorsOrigins(flags.corsOrigin ?? []),
   });
   printBanner(platform);
@@ -86,9 +86,4 @@ function waitForSignal(platform: Platform): Promise<void> {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   });
-}
-
-/** Where a platform started without a project keeps its data: `$XDG_DATA_HOME/glia` or `~/.local/share/glia`. */
-function defaultDataDir(): string {
-  return resolve(process.env["XDG_DATA_HOME"] ?? resolve(homedir(), ".local", "share"), "glia");
 }

@@ -29,6 +29,14 @@ export { compareQuantities, parseQuantity, quantityToNumber, type Quantity } fro
 export { durationToSeconds, parseDuration } from "./duration.ts";
 export { DEFAULT_RETRIES } from "./resolve-glia.ts";
 export {
+  cacheDir,
+  defaultDataDir,
+  gliaEnvironment,
+  SHARED_CACHE_DIR,
+  stateFilePath,
+  type GliaEnvironment,
+} from "./env.ts";
+export {
   listProjectFiles,
   PROJECT_FILE_LIMIT_BYTES,
   ProjectStagingError,

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats, credentialsFromEnv, redactUrl, type NatsCredentials } from "./nats-connect.ts";
 import { LocalNatsAuth } from "./nats-auth.ts";
-import { listProjectFiles, type LoadedProject } from "../config/index.ts";
+import { gliaEnvironment, listProjectFiles, type LoadedProject } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { type ApiRegistry, type RecordWaiters, DeadLetters, DEFAULT_RESULT_TTL_MS } from "../jobs/index.ts";
 import { type ApiKeys, createGatewayApp, createInternalApp, type NotReady, RouteTable } from "../gateway/index.ts";
@@ -220,7 +220,7 @@ function readinessOf(s: Started, routes: RouteTable, projects: LoadedProject[]):
  */
 async function checkHandlerUser(options: UpOptions, log: Logger): Promise<void> {
   if (options.runAs) {
-    await checkRunAs(options.runAs, process.env["GLIA_PYTHON"] ?? "python3");
+    await checkRunAs(options.runAs, gliaEnvironment().python);
     return;
   }
   if (process.getuid?.() !== 0) return;

@@ -7,6 +7,7 @@ import {
   type NatsConnection,
   type NodeConnectionOptions,
 } from "@nats-io/transport-node";
+import { gliaEnvironment } from "../config/index.ts";
 import { NatsStartError } from "./errors.ts";
 
 /** A process's NATS identity besides its URL: an NKey seed file and the inbox prefix its permissions allow. */
@@ -34,10 +35,11 @@ export async function connectNats(
   if (user !== undefined) Object.assign(auth, { user, pass });
   // An NKey given (glia's own server) is the whole identity; otherwise the environment's credentials.
   const fromEnv = !credentials.nkeyFile;
-  const envToken = fromEnv ? process.env["NATS_TOKEN"] : undefined;
+  const env = gliaEnvironment().nats;
+  const envToken = fromEnv ? env.token : undefined;
   if (token !== undefined || envToken) auth.token = token ?? envToken;
   const authenticators: Authenticator[] = [];
-  const creds = fromEnv ? process.env["NATS_CREDS"] : undefined;
+  const creds = fromEnv ? env.creds : undefined;
   if (creds) authenticators.push(credsAuthenticator(await readSecret(creds, "NATS_CREDS")));
   if (credentials.nkeyFile) {
     const seed = new TextEncoder().encode((await readSecret(credentials.nkeyFile, "NKey seed")).toString().trim());
@@ -56,7 +58,8 @@ export async function connectNats(
 
 /** `NATS_NKEY` and `NATS_INBOX_PREFIX`, as `glia up` gives its worker processes. */
 export function credentialsFromEnv(env: NodeJS.ProcessEnv = process.env): NatsCredentials {
-  return { nkeyFile: env["NATS_NKEY"] || undefined, inboxPrefix: env["NATS_INBOX_PREFIX"] || undefined };
+  const { nkeyFile, inboxPrefix } = gliaEnvironment(env).nats;
+  return { nkeyFile, inboxPrefix };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
+import { stateFilePath } from "../config/index.ts";
 import type { NatsIdentity } from "./nats-auth.ts";
 
 /** What `glia deploy`, `get`, `logs` and `delete` need to find the running platform. */
@@ -18,9 +18,7 @@ export interface PlatformState {
 
 /** `$GLIA_STATE_FILE`, else `$XDG_STATE_HOME/glia/platform.json`, else `~/.local/state/glia/platform.json`. */
 export function stateFile(): string {
-  const explicit = process.env["GLIA_STATE_FILE"];
-  if (explicit) return explicit;
-  return join(process.env["XDG_STATE_HOME"] ?? join(homedir(), ".local", "state"), "glia", "platform.json");
+  return stateFilePath();
 }
 
 export async function writeState(state: PlatformState): Promise<string> {

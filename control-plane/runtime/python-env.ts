@@ -2,8 +2,8 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { access, chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { homedir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative } from "node:path";
+import { cacheDir, gliaEnvironment } from "../config/index.ts";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { EnvironmentBuildError } from "./errors.ts";
@@ -58,7 +58,7 @@ export interface PythonEnvironment {
  * written, so a build that failed or was killed is started again.
  */
 export async function ensureEnvironment(request: EnvironmentRequest): Promise<PythonEnvironment> {
-  const basePython = request.basePython ?? process.env["GLIA_PYTHON"] ?? "python3";
+  const basePython = request.basePython ?? gliaEnvironment().python;
   const projectReqs = await readFile(request.requirementsFile, "utf8").catch(() => null);
   const script = request.shellFile ? await readFile(request.shellFile, "utf8").catch(() => null) : null;
   const key = await environmentKey(basePython, [projectReqs ?? "", script ?? ""]);
@@ -205,18 +205,10 @@ const HOLD_LOCK = [
   "sys.stdin.read()",
 ].join("\n");
 
-/**
- * `$GLIA_CACHE_DIR`, else `/var/cache/glia` for environments built as another user (root's own
- * cache is in its home, which that user cannot enter), else `$XDG_CACHE_HOME/glia` or `~/.cache/glia`.
- */
+/** Where environments (and models) are cached for `runAs`, or for glia's own user (see config/env.ts). */
 export function defaultCacheDir(runAs?: RunAs): string {
-  const explicit = process.env["GLIA_CACHE_DIR"];
-  if (explicit) return resolve(explicit);
-  if (runAs) return SHARED_CACHE_DIR;
-  return join(process.env["XDG_CACHE_HOME"] ?? join(homedir(), ".cache"), "glia");
+  return cacheDir(runAs !== undefined);
 }
-
-const SHARED_CACHE_DIR = "/var/cache/glia";
 
 async function environmentKey(basePython: string, projectParts: string[]): Promise<string> {
   const runtimeReqs = await readFile(RUNTIME_LOCK, "utf8");
