@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../observability/index.ts";
+import { ChildExitedError, describeExit, startChild, Supervisor, type Child } from "../process/index.ts";
 import { WorkerStartError } from "./errors.ts";
 import type { NatsCredentials } from "./nats-connect.ts";
 import { inheritedEnvironment } from "../runtime/index.ts";
@@ -12,10 +11,8 @@ import type { ParentMessage, WorkerMessage } from "./worker-serve.ts";
 const WORKER_MAIN = fileURLToPath(new URL("./worker-main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Restart back-off after a crash: 0.5 s doubling to 30 s; reset after a minute up. */
-const BACKOFF_FIRST_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
-const HEALTHY_RESET_MS = 60_000;
+/** How long a worker has, past the grace period for its running requests, to stop its runtimes. */
+const STOP_SLACK_MS = 10_000;
 
 /** A worker process is started with its plan, sent over the IPC channel (never on a command line). */
 export interface WorkerProcessOptions {
@@ -27,19 +24,26 @@ export interface WorkerProcessOptions {
 
 /**
  * One worker child process serving one API, supervised: started with its plan, awaited until its
- * runtimes serve, restarted with back-off if it dies, stopped with a grace period.
+ * runtimes serve, restarted with back-off if it dies (0.5 s doubling to 30 s, see process/),
+ * stopped with a grace period.
  */
 export class WorkerProcess {
   readonly #o: WorkerProcessOptions;
   readonly #log: Logger;
-  #child: ChildProcess | null = null;
-  #stopping = false;
-  #failures = 0;
-  #startedAt = 0;
+  readonly #supervisor: Supervisor;
 
   constructor(options: WorkerProcessOptions) {
     this.#o = options;
     this.#log = options.logger.child({ module: "worker-process", api: options.plan.spec.name });
+    this.#supervisor = new Supervisor({
+      start: (signal) => this.#startOne(signal),
+      onExit: ({ code, signal }) =>
+        this.#log.error(
+          { code, signal },
+          "worker process died; its running requests go back to the queue; restarting it",
+        ),
+      onRestartFailed: (err) => this.#log.error({ err }, "worker process restart failed"),
+    });
   }
 
   /** What the worker was started with. */
@@ -48,39 +52,42 @@ export class WorkerProcess {
   }
 
   get pid(): number | undefined {
-    return this.#child?.pid;
+    return this.#supervisor.pid;
   }
 
   /** Starts the child and resolves once it reports ready; rejects with why it could not start. */
   async start(): Promise<void> {
+    await this.#supervisor.start();
+  }
+
+  /**
+   * The child stops pulling and finishes running requests for up to `graceMs`, then exits; it is
+   * killed if it is still there 10 s after that.
+   */
+  stop(graceMs: number): Promise<void> {
+    return this.#supervisor.stop(graceMs);
+  }
+
+  /** One worker process, sent its plan first; ready once it says so. */
+  async #startOne(signal: AbortSignal): Promise<Child> {
     const { plan } = this.#o;
-    const child = spawn(process.execPath, [...process.execArgv, WORKER_MAIN, plan.spec.name], {
+    const child = await startChild({
+      command: process.execPath,
+      args: [...process.execArgv, WORKER_MAIN, plan.spec.name],
       cwd: ROOT,
       env: workerEnvironment(process.env, plan.nats.credentials),
       stdio: ["ignore", "inherit", "inherit", "ipc"],
+      onSpawn: (c) => c.send({ type: "plan", plan } satisfies ParentMessage),
+      ready: (c) => this.#ready(c),
+      requestStop: (c, graceMs) =>
+        c.connected ? c.send({ type: "stop", graceMs } satisfies ParentMessage) : c.kill("SIGTERM"),
+      killSlackMs: STOP_SLACK_MS,
+      signal,
+    }).catch((err: unknown) => {
+      throw this.#startError(err);
     });
-    this.#child = child;
-    const send: ParentMessage = { type: "plan", plan };
-    child.send(send);
-    const exited = once(child, "exit") as Promise<[number | null, string | null]>;
-    await Promise.race([this.#ready(child), exited.then(([code, signal]) => this.#earlyExit(code, signal))]);
-    this.#startedAt = Date.now();
-    void exited.then(([code, signal]) => this.#onExit(child, code, signal));
     this.#log.info({ workerPid: child.pid }, "worker process ready");
-  }
-
-  /** The child stops pulling and finishes running requests for up to `graceMs`, then exits. */
-  async stop(graceMs: number): Promise<void> {
-    this.#stopping = true;
-    const child = this.#child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, "exit");
-    const stop: ParentMessage = { type: "stop", graceMs };
-    if (child.connected) child.send(stop);
-    else child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs + 10_000);
-    await exited;
-    clearTimeout(timer);
+    return child;
   }
 
   #ready(child: ChildProcess): Promise<void> {
@@ -93,33 +100,21 @@ export class WorkerProcess {
     });
   }
 
-  async #earlyExit(code: number | null, signal: string | null): Promise<never> {
-    await sleep(50); // a "failed" message sent just before exiting may still be in flight
-    const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-    throw new WorkerStartError(
-      this.#o.plan.spec.name,
-      "WORKER_EXITED",
-      `the worker process ${how} before it was ready`,
+  /** An exit before "ready" (a "failed" message sent just before it is read first, see process/). */
+  #startError(err: unknown): unknown {
+    const api = this.#o.plan.spec.name;
+    if (err instanceof ChildExitedError)
+      return new WorkerStartError(
+        api,
+        "WORKER_EXITED",
+        `the worker process ${describeExit(err.status)} before it was ready`,
+      );
+    if (err instanceof WorkerStartError) return err;
+    return new WorkerStartError(
+      api,
+      "WORKER_START_FAILED",
+      `the worker process could not be started: ${(err as Error).message}`,
     );
-  }
-
-  #onExit(child: ChildProcess, code: number | null, signal: string | null): void {
-    if (this.#stopping || this.#child !== child) return;
-    if (Date.now() - this.#startedAt > HEALTHY_RESET_MS) this.#failures = 0;
-    this.#log.error({ code, signal }, "worker process died; its running requests go back to the queue; restarting it");
-    void this.#restart();
-  }
-
-  async #restart(): Promise<void> {
-    while (!this.#stopping) {
-      await sleep(Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.#failures++));
-      if (this.#stopping) return;
-      try {
-        return await this.start();
-      } catch (err) {
-        this.#log.error({ err }, "worker process restart failed");
-      }
-    }
   }
 }
 

@@ -103,6 +103,18 @@ describe("startChild", () => {
     assert.equal(spawned!.signalCode, "SIGKILL");
   });
 
+  it("reads a message the child sent just before exiting before its exit counts", T, async () => {
+    // Sent, then exit at once: the "failed" message must win over the early exit (the worker's
+    // "failed" message names why it could not start). The exit is awaited until the channel closes.
+    const script = `process.send({ type: "failed", message: "no handler" }, () => process.exit(1));`;
+    const options = node(script, {
+      stdio: ["ignore", "pipe", "inherit", "ipc"],
+      ready: (c) =>
+        new Promise((_, reject) => c.on("message", (m: { message: string }) => reject(new Error(m.message)))),
+    });
+    for (let round = 0; round < 3; round++) await assert.rejects(startChild(options), /^Error: no handler$/);
+  });
+
   it("gives up after readyTimeoutMs and kills the child", T, async () => {
     let spawned: ChildProcess | undefined;
     const options = node(`setInterval(() => {}, 1000);`, { readyTimeoutMs: 200, onSpawn: (c) => (spawned = c) });
