@@ -18,7 +18,7 @@ import {
   GPU_BASE_IMAGE,
   IMAGE_USER,
   renderProjectDockerfile,
-} from "../control-plane/platform/index.ts";
+} from "../control-plane/cli/image.ts";
 import { parseDockerfile, stagesOf, type Stages } from "./support/dockerfile.ts";
 import { gliaCommand, hasPath, registryImage, walkStage, type ImageState } from "./support/image-model.ts";
 

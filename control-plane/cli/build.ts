@@ -10,7 +10,7 @@ import {
   renderDockerignore,
   renderProjectDockerfile,
   type BaseChoice,
-} from "../platform/index.ts";
+} from "./image.ts";
 import { say } from "./flags.ts";
 
 const DOCKER_INFO_TIMEOUT_MS = 30_000;

@@ -5,7 +5,7 @@ import { runWorker } from "./worker.ts";
 import { runGateway } from "./gateway.ts";
 import { runDelete, runDeploy, runGet, runLogs, runRequeue } from "./control.ts";
 import { runBuild } from "./build.ts";
-import { CPU_BASE_IMAGE, GPU_BASE_IMAGE } from "../platform/index.ts";
+import { CPU_BASE_IMAGE, GPU_BASE_IMAGE } from "./image.ts";
 import { say, UsageError } from "./flags.ts";
 
 /** `--cors-origin`, repeatable, each a comma-separated list; checked by parseCorsOrigins. */

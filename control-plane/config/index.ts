@@ -36,16 +36,6 @@ export {
   stateFilePath,
   type GliaEnvironment,
 } from "./env.ts";
-export {
-  listProjectFiles,
-  PROJECT_FILE_LIMIT_BYTES,
-  ProjectStagingError,
-  ProjectTooLargeError,
-  stageProject,
-  type ProjectFile,
-  type ProjectFiles,
-  type StageOptions,
-} from "./project-files.ts";
 export type {
   DeployedApi,
   LoadedProject,

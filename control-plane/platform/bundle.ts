@@ -5,7 +5,8 @@ import { basename, dirname, join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { create, extract } from "tar";
-import { listProjectFiles, stageProject, type LoadedProject, type ResolvedApiSpec } from "../config/index.ts";
+import type { LoadedProject, ResolvedApiSpec } from "../config/index.ts";
+import { listProjectFiles, stageProject } from "./project-files.ts";
 import { BundleContentError, BundlePathError } from "./errors.ts";
 
 export interface Bundle {

@@ -25,18 +25,4 @@ export { readState, stateFile, type PlatformState } from "./state.ts";
 export { requeue, NotDeadLetteredError } from "./requeue.ts";
 export { connectNats, credentialsFromEnv, parseServers, redactUrl, type NatsCredentials } from "./nats-connect.ts";
 export { LocalNatsAuth, type NatsIdentity } from "./nats-auth.ts";
-export {
-  chooseBase,
-  CPU_BASE_IMAGE,
-  GPU_BASE_IMAGE,
-  IMAGE_PORT,
-  IMAGE_PROJECT_DIR,
-  IMAGE_USER,
-  prepareEnvironments,
-  renderDockerignore,
-  renderProjectDockerfile,
-  type BaseChoice,
-  type PreparedEnvironment,
-  type PrepareOptions,
-} from "./image.ts";
 export { checkRunAs, resolveRunAs } from "./run-as.ts";

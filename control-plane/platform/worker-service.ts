@@ -3,7 +3,8 @@ import { connectNats } from "./nats-connect.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CONFIG_FILE_NAME, listProjectFiles, stageProject } from "../config/index.ts";
+import { CONFIG_FILE_NAME } from "../config/index.ts";
+import { listProjectFiles, stageProject } from "./project-files.ts";
 import type { Logger } from "../observability/index.ts";
 import {
   answerScrapes,
