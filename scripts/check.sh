@@ -8,6 +8,8 @@ npx eslint .
 npx tsc -p tsconfig.json
 .venv/bin/ruff format --check --quiet python-runtime gpu-images examples
 .venv/bin/ruff check --quiet python-runtime gpu-images examples
+# Python types: strict on glia_runtime and cortex_internal ([tool.pyright] in python-runtime/pyproject.toml).
+npx pyright -p python-runtime
 # The committed TypeScript gRPC types must match the .proto.
 gen=$(mktemp -d)
 trap 'rm -rf "$gen"' EXIT

@@ -17,7 +17,11 @@ from typing import TypeVar
 
 _T = TypeVar("_T")
 _AddrInfo = tuple[
-    socket.AddressFamily, socket.SocketKind, int, str, tuple[str, int] | tuple[str, int, int, int]
+    socket.AddressFamily,
+    socket.SocketKind,
+    int,
+    str,
+    tuple[str, int] | tuple[str, int, int, int] | tuple[int, bytes],
 ]
 _GetAddrInfo = Callable[..., list[_AddrInfo]]
 

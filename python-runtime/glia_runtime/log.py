@@ -13,9 +13,10 @@ import json
 import logging
 import math
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TextIO
+from types import TracebackType
+from typing import TextIO, cast
 
 RUNTIME_LOGGER_NAME = "glia.runtime"
 CORTEX_LOGGER_NAME = "cortex"
@@ -28,6 +29,11 @@ LOG_LEVELS: dict[str, int] = {
 CORTEX_RESERVED_KEYS: tuple[str, ...] = ("asctime", "levelname", "message", "labels", "process")
 MAX_LINE_BYTES = 5 * 1024 * 1024
 _MAX_DEPTH = 32
+# The argument types of logging.Logger.makeRecord (typeshed's _ArgsType and _SysExcInfoType).
+_LogArgs = tuple[object, ...] | Mapping[str, object]
+_ExcInfo = (
+    tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None] | None
+)
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message",
     "asctime",
@@ -51,9 +57,10 @@ def to_jsonable(value: object, depth: int = 0) -> object:
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if depth < _MAX_DEPTH and isinstance(value, Mapping):
-        return {str(key): to_jsonable(item, depth + 1) for key, item in value.items()}
+        items = cast("Mapping[object, object]", value).items()
+        return {str(key): to_jsonable(item, depth + 1) for key, item in items}
     if depth < _MAX_DEPTH and isinstance(value, (list, tuple)):
-        return [to_jsonable(item, depth + 1) for item in value]
+        return [to_jsonable(item, depth + 1) for item in cast("Sequence[object]", value)]
     return _safe_str(value)
 
 
@@ -215,7 +222,11 @@ class CortexJsonFormatter(logging.Formatter):
     def _fields(self, record: logging.LogRecord) -> dict[str, object]:
         fields = self._base(record, record.getMessage())
         extra = getattr(record, "cortex_extra", None)
-        extras = extra if isinstance(extra, dict) else record_extras(record)
+        extras = (
+            cast("dict[object, object]", extra)
+            if isinstance(extra, dict)
+            else record_extras(record)
+        )
         for key, value in extras.items():
             if key not in CORTEX_RESERVED_KEYS and key not in ("cortex_extra", "glia_warning"):
                 fields[str(key)] = to_jsonable(value)
@@ -258,8 +269,8 @@ class CortexLogger(logging.Logger):
         fn: str,
         lno: int,
         msg: object,
-        args: object,
-        exc_info: object,
+        args: _LogArgs,
+        exc_info: _ExcInfo,
         func: str | None = None,
         extra: Mapping[str, object] | None = None,
         sinfo: str | None = None,
@@ -290,8 +301,9 @@ def split_extra(extra: object) -> tuple[dict[str, object], str | None]:
         return {}, None
     if not isinstance(extra, Mapping):
         return {}, f"extra must be a dict, got {type(extra).__name__}; it was dropped"
-    kept = {str(k): v for k, v in extra.items() if str(k) not in CORTEX_RESERVED_KEYS}
-    dropped = sorted({str(k) for k in extra} & set(CORTEX_RESERVED_KEYS))
+    given = cast("Mapping[object, object]", extra)
+    kept = {str(k): v for k, v in given.items() if str(k) not in CORTEX_RESERVED_KEYS}
+    dropped = sorted({str(k) for k in given} & set(CORTEX_RESERVED_KEYS))
     if not dropped:
         return kept, None
     return kept, f"reserved keys in extra were dropped: {', '.join(dropped)}"

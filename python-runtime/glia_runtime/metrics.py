@@ -19,7 +19,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeGuard
+from typing import TypeGuard, cast
 
 RESERVED_PREFIXES: tuple[str, ...] = ("cortex_", "glia_")
 # Labels glia adds to every handler series (api, replica) or to some (le on histogram buckets),
@@ -263,7 +263,7 @@ def check_value(value: object) -> float:
 
 
 def _is_number(value: object) -> TypeGuard[numbers.Real]:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    return not isinstance(value, bool) and isinstance(value, numbers.Real)
 
 
 def check_tags(tags: object, metric: str = "") -> dict[str, str]:
@@ -285,9 +285,11 @@ def check_tags(tags: object, metric: str = "") -> dict[str, str]:
         return {}
     if not isinstance(tags, dict):
         raise TypeError(f"metric tags must be a dict of str to str, got {type(tags).__name__}")
-    if len(tags) > MAX_TAGS:
-        raise ValueError(f"metric {metric!r} has {len(tags)} tags; at most {MAX_TAGS} are allowed")
-    for key, tag_value in tags.items():
+    given = cast("dict[object, object]", tags)
+    if len(given) > MAX_TAGS:
+        raise ValueError(f"metric {metric!r} has {len(given)} tags; at most {MAX_TAGS} are allowed")
+    checked: dict[str, str] = {}
+    for key, tag_value in given.items():
         if not isinstance(key, str) or not isinstance(tag_value, str):
             raise TypeError(
                 f"metric tags must be a dict of str to str; got {key!r}: {tag_value!r} "
@@ -295,7 +297,8 @@ def check_tags(tags: object, metric: str = "") -> dict[str, str]:
             )
         _check_tag_key(metric, key)
         _check_tag_value(metric, key, tag_value)
-    return dict(tags)
+        checked[key] = tag_value
+    return checked
 
 
 def _check_tag_key(metric: str, key: str) -> None:

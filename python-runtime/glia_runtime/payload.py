@@ -38,7 +38,7 @@ class MediaType:
 
     type: str
     subtype: str
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict[str, str])
 
     @property
     def essence(self) -> str:

@@ -113,7 +113,9 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
         self._status = _Status.SERVING
 
     async def Handle(  # named after the rpc
-        self, request: runtime_pb2.HandleRequest, context: grpc.aio.ServicerContext
+        self,
+        request: runtime_pb2.HandleRequest,
+        context: grpc.aio.ServicerContext[runtime_pb2.HandleRequest, runtime_pb2.HandleResponse],
     ) -> runtime_pb2.HandleResponse:
         """Run one request on the handler thread (queued behind any running one).
 
@@ -180,7 +182,7 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
         if self._stopping:
             return None
         debug = self._logger.isEnabledFor(logging.DEBUG)  # skip building log fields per request
-        fields = {"request_id": request.request_id, "attempt": request.attempt}
+        fields: dict[str, object] = {"request_id": request.request_id, "attempt": request.attempt}
         if debug:
             started = {"content_type": request.content_type, "payload_bytes": len(request.payload)}
             self._logger.debug("request started", extra={**fields, **started})
@@ -201,7 +203,9 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
         return outcome
 
     async def Metrics(  # named after the rpc
-        self, request: runtime_pb2.MetricsRequest, context: grpc.aio.ServicerContext
+        self,
+        request: runtime_pb2.MetricsRequest,
+        context: grpc.aio.ServicerContext[runtime_pb2.MetricsRequest, runtime_pb2.MetricsResponse],
     ) -> runtime_pb2.MetricsResponse:
         """Return every series the handler recorded with its metrics_client.
 
@@ -217,7 +221,9 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
         )
 
     async def Health(  # named after the rpc
-        self, request: runtime_pb2.HealthRequest, context: grpc.aio.ServicerContext
+        self,
+        request: runtime_pb2.HealthRequest,
+        context: grpc.aio.ServicerContext[runtime_pb2.HealthRequest, runtime_pb2.HealthResponse],
     ) -> runtime_pb2.HealthResponse:
         """Report the runtime's state.
 
@@ -395,7 +401,8 @@ async def serve(
         invoker, executor, options.handler_path, logger, metrics or MetricsClient()
     )
     server = grpc.aio.server(options=grpc_options(options.max_message_bytes))
-    runtime_pb2_grpc.add_RuntimeServicer_to_server(service, server)
+    # The generated *_pb2_grpc module has no type stubs (protoc writes .pyi for *_pb2 only).
+    runtime_pb2_grpc.add_RuntimeServicer_to_server(service, server)  # pyright: ignore[reportUnknownMemberType]
     remove_stale_socket(options.socket)
     server.add_insecure_port(f"unix:{options.socket}")
     signals = StopSignals(asyncio.get_running_loop())

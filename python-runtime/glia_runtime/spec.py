@@ -26,7 +26,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from google.protobuf import json_format
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
@@ -198,7 +198,7 @@ def _config(text: str, problems: list[str]) -> dict[str, Any]:
         problems.append(f"handler.config_json must be the text of a JSON object: {exc}")
         return {}
     if isinstance(config, dict):
-        return config  # pyright: ignore[reportUnknownVariableType] - JSON object keys are str
+        return cast("dict[str, Any]", config)  # json.loads makes every object key a str
     problems.append(f"handler.config_json must be a JSON object, got {type(config).__name__}")
     return {}
 

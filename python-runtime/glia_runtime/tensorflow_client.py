@@ -36,7 +36,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from glia_runtime.errors import HandlerLoadError, ModelInputError, UnknownModelError
 from glia_runtime.log import RUNTIME_LOGGER_NAME
@@ -108,7 +108,7 @@ def _dir_sources(root: Path, folder: str, signature_key: str) -> list[ModelSourc
             f"handler.models.dir: {folder!r} has no sub-folders; put each SavedModel in a "
             "sub-folder named after the model"
         )
-    sources = []
+    sources: list[ModelSource] = []
     for child in children:
         where = f"handler.models.dir ({child.name})"
         rel = str(Path(folder) / child.name)
@@ -161,7 +161,8 @@ def match_inputs(model_input: object, names: list[str], label: str) -> dict[str,
             f"{label} has the inputs {', '.join(names)}; pass a dict of input name -> value, "
             f"not a {type(model_input).__name__}"
         )
-    given: dict[str, object] = {str(key): value for key, value in model_input.items()}
+    items = cast("dict[object, object]", model_input).items()
+    given: dict[str, object] = {str(key): value for key, value in items}
     missing = [name for name in names if name not in given]
     unknown = sorted(key for key in given if key not in names)
     if missing or unknown:
@@ -185,7 +186,7 @@ def to_json_values(value: object, output: str) -> object:
         ValueError: A string element is not valid UTF-8.
     """
     if isinstance(value, list):
-        return [to_json_values(item, output) for item in value]
+        return [to_json_values(item, output) for item in cast("list[object]", value)]
     if isinstance(value, bytes):
         try:
             return value.decode("utf-8")
