@@ -41,7 +41,7 @@ class ModelPath:
 
     Attributes:
         name: The name ``tensorflow_client.predict(..., model_name=...)`` picks it by.
-        path: The SavedModel folder, relative to the project root.
+        path: The SavedModel folder, relative to the project root or absolute (a fetched copy).
         signature_key: The signature to serve, or None for the models-wide default.
     """
 

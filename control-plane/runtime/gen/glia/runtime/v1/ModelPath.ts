@@ -10,7 +10,7 @@ export interface ModelPath {
    */
   'name'?: (string);
   /**
-   * The SavedModel folder, relative to the project root.
+   * The SavedModel folder (see ModelsSpec for relative and absolute folders).
    */
   'path'?: (string);
   /**
@@ -28,7 +28,7 @@ export interface ModelPath__Output {
    */
   'name': (string);
   /**
-   * The SavedModel folder, relative to the project root.
+   * The SavedModel folder (see ModelsSpec for relative and absolute folders).
    */
   'path': (string);
   /**

@@ -3,11 +3,13 @@
 import type { ModelPaths as _glia_runtime_v1_ModelPaths, ModelPaths__Output as _glia_runtime_v1_ModelPaths__Output } from '../../../glia/runtime/v1/ModelPaths.ts';
 
 /**
- * ModelsSpec is cortex.yaml's `handler.models`: the SavedModels a tensorflow handler serves.
+ * ModelsSpec is cortex.yaml's `handler.models`: the SavedModels a tensorflow handler serves. Each
+ * location is a folder relative to the project root, or an absolute folder: the local copy the
+ * worker fetched for an s3:// URL. The runtime never sees a URL.
  */
 export interface ModelsSpec {
   /**
-   * One SavedModel folder, relative to the project root; tensorflow_client serves it alone.
+   * One SavedModel folder; tensorflow_client serves it alone.
    */
   'path'?: (string);
   /**
@@ -15,8 +17,7 @@ export interface ModelsSpec {
    */
   'paths'?: (_glia_runtime_v1_ModelPaths | null);
   /**
-   * A folder, relative to the project root, whose sub-folders are SavedModels, each named after
-   * its sub-folder.
+   * A folder whose sub-folders are SavedModels, each named after its sub-folder.
    */
   'dir'?: (string);
   /**
@@ -30,11 +31,13 @@ export interface ModelsSpec {
 }
 
 /**
- * ModelsSpec is cortex.yaml's `handler.models`: the SavedModels a tensorflow handler serves.
+ * ModelsSpec is cortex.yaml's `handler.models`: the SavedModels a tensorflow handler serves. Each
+ * location is a folder relative to the project root, or an absolute folder: the local copy the
+ * worker fetched for an s3:// URL. The runtime never sees a URL.
  */
 export interface ModelsSpec__Output {
   /**
-   * One SavedModel folder, relative to the project root; tensorflow_client serves it alone.
+   * One SavedModel folder; tensorflow_client serves it alone.
    */
   'path'?: (string);
   /**
@@ -42,8 +45,7 @@ export interface ModelsSpec__Output {
    */
   'paths'?: (_glia_runtime_v1_ModelPaths__Output | null);
   /**
-   * A folder, relative to the project root, whose sub-folders are SavedModels, each named after
-   * its sub-folder.
+   * A folder whose sub-folders are SavedModels, each named after its sub-folder.
    */
   'dir'?: (string);
   /**
