@@ -11,7 +11,7 @@ describe("reading a runtime's response", () => {
   });
 
   it("keeps a handler failure's type, message and traceback", () => {
-    const failure = { type: "KeyError", message: "'x'", traceback: "Traceback…", retryable: false };
+    const failure = { type: "KeyError", message: "'x'", traceback: "Traceback…" };
     assert.deepEqual(outcomeOf({ outcome: "failure", failure, handlerSeconds: 0 }), {
       kind: "failed",
       error: { type: "KeyError", message: "'x'" },
@@ -20,7 +20,7 @@ describe("reading a runtime's response", () => {
   });
 
   it("cuts an exception message too long for a record, saying how long it was", () => {
-    const failure = { type: "ValueError", message: "x".repeat(5_000_000), traceback: "", retryable: false };
+    const failure = { type: "ValueError", message: "x".repeat(5_000_000), traceback: "" };
     const outcome = outcomeOf({ outcome: "failure", failure, handlerSeconds: 0 });
     assert.equal(outcome.kind, "failed");
     const { message } = (outcome as { error: { message: string } }).error;
