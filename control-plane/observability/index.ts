@@ -1,4 +1,4 @@
-export { createLogger, silentLogger, type Logger, type LoggerSettings } from "./logger.ts";
+export { createLogger, silentLogger, type Logger } from "./logger.ts";
 export {
   exposition,
   families,

@@ -1,4 +1,10 @@
-export { up, type Platform, type ServedApi, type UpOptions } from "./local.ts";
+/**
+ * @module
+ * Running glia: `glia up` (local.ts), its nats-server, reconciler and worker processes, the
+ * gateway and worker services, deploys and the state file. The only public surface of this
+ * folder: it exports what other folders use.
+ */
+export { up, type Platform, type UpOptions } from "./local.ts";
 export {
   alive,
   checkNatsServerVersion,
@@ -6,23 +12,18 @@ export {
   natsServerBinary,
   parseNatsServerVersion,
   startNatsServer,
-  LOCAL_MAX_PAYLOAD_BYTES,
   type NatsServer,
-  type NatsServerOptions,
 } from "./nats-server.ts";
-export { listen, type Listener } from "./http.ts";
-export { NatsStartError, PlatformConfigError, WorkerStartError } from "./errors.ts";
-export { startGatewayService, type GatewayService, type GatewayServiceOptions } from "./gateway-service.ts";
-export { startWorkerService, type WorkerService } from "./worker-service.ts";
+export { listen } from "./http.ts";
+export { NatsStartError, WorkerStartError } from "./errors.ts";
+export { startGatewayService } from "./gateway-service.ts";
 export { checkWorkerPlan, loadWorkerSpec, type WorkerPlan } from "./worker-plan.ts";
-export { serveWorker, type ParentMessage, type WorkerMessage } from "./worker-serve.ts";
-export { detectGpus, GpuAllocator, type GpuAssignment } from "./gpus.ts";
-export { WorkerProcess, type WorkerProcessOptions } from "./worker-process.ts";
-export { deployProject, type DeployAction, type DeployResult } from "./deploy.ts";
-export { bundleProject, unpackBundle, type Bundle } from "./bundle.ts";
-export { Reconciler, type ReconcilerOptions } from "./reconciler.ts";
-export { readState, stateFile, type PlatformState } from "./state.ts";
-export { requeue, NotDeadLetteredError } from "./requeue.ts";
-export { connectNats, credentialsFromEnv, parseServers, redactUrl, type NatsCredentials } from "./nats-connect.ts";
-export { LocalNatsAuth, type NatsIdentity } from "./nats-auth.ts";
-export { checkRunAs, resolveRunAs } from "./run-as.ts";
+export { serveWorker } from "./worker-serve.ts";
+export { WorkerProcess } from "./worker-process.ts";
+export { deployProject } from "./deploy.ts";
+export { Reconciler } from "./reconciler.ts";
+export { readState, stateFile } from "./state.ts";
+export { requeue } from "./requeue.ts";
+export { connectNats, type NatsCredentials } from "./nats-connect.ts";
+export { LocalNatsAuth } from "./nats-auth.ts";
+export { resolveRunAs } from "./run-as.ts";
