@@ -101,7 +101,7 @@ describe("glia up in its own process group (as a terminal starts it)", () => {
     assert.equal((await get(`${url}/healthz`)).status, 200, "/healthz is liveness and stays 200");
   });
 
-  it("stops every process of the group (node, workers, runtimes, nats-server) on one SIGINT within the grace period", async () => {
+  it("stops every process of the group and every process glia started (workers, runtimes, nats-server) on one SIGINT within the grace period", async () => {
     assert.ok(firstReady, `glia never became ready:\n${output.join("")}`);
     const ids = [
       await submit(`${url}/echo`, JSON.stringify({ n: 2 }), "application/json"),
@@ -121,17 +121,36 @@ describe("glia up in its own process group (as a terminal starts it)", () => {
     const nats = await natsServers(join(dir, "data"));
     assert.equal(nats.length, 1, "glia's nats-server runs");
     assert.ok(!members.some((m) => m.pid === nats[0]!.pid), "nats-server is outside the terminal's group");
+    // Every process glia started, by pid and start time, wherever its group: a child that left
+    // the group (or a nats-server that outlives glia) would escape a check of the group alone.
+    const started = await descendants(pgid);
+    const listed = started.map((p) => `${p.pid} ${p.command}`).join("\n");
+    assert.ok(
+      started.some((p) => p.pid === nats[0]!.pid),
+      `the nats-server is glia's child:\n${listed}`,
+    );
+    const workers = started.map((p) => /\/worker-main\.ts (\S+)$/.exec(p.command)?.[1]).filter(Boolean);
+    assert.deepEqual(workers.sort(), ["echo", "slow"], `one worker per API:\n${listed}`);
+    const runtimes = started
+      .map((p) => /glia_runtime .*glia-(\w+)-\w+\/runtime\.sock/.exec(p.command)?.[1])
+      .filter(Boolean);
+    assert.deepEqual(runtimes.sort(), ["echo", "slow"], `one runtime per API:\n${listed}`);
     running = await submit(`${url}/slow`, JSON.stringify({ sleep: 2 }), "application/json");
     await waitFor(`${url}/slow`, running, (s) => s === "in_progress");
 
     process.kill(-pgid, "SIGINT"); // one Ctrl-C, to the whole group as a terminal sends it
-    let left = [...members, ...nats];
+    const remaining = async (): Promise<Array<{ pid: number; command: string }>> => [
+      ...(await groupMembers(pgid)),
+      ...(await natsServers(join(dir, "data"))),
+      ...(await stillRunning(started)),
+    ];
+    let left = await remaining();
     for (let waited = 0; waited <= GRACE_MS && left.length; waited += 100) {
       await sleep(100);
-      left = [...(await groupMembers(pgid)), ...(await natsServers(join(dir, "data")))];
+      left = await remaining();
     }
     assert.deepEqual(
-      left.map((m) => `${m.pid} ${m.command}`),
+      [...new Set(left.map((m) => `${m.pid} ${m.command}`))],
       [],
       `processes still running ${GRACE_MS / 1000} s after one SIGINT; glia printed:\n${output.join("").slice(-4000)}`,
     );
@@ -173,6 +192,48 @@ async function natsServers(dataDir: string): Promise<Array<{ pid: number; comman
       found.push({ pid: Number(name), command: cmdline.split("\0").join(" ") });
   }
   return found;
+}
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  /** Clock ticks after boot: with the pid, names the process even once its pid is reused. */
+  startedAt: string;
+  command: string;
+}
+
+/** A live process from /proc (null when gone or a zombie, which has exited). */
+async function proc(pid: number): Promise<Proc | null> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => null);
+  if (!stat) return null;
+  // Fields after the command, which is in parentheses and may hold spaces: state ppid ... starttime (the 20th).
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (fields[0] === "Z") return null;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  return { pid, ppid: Number(fields[1]), startedAt: fields[19]!, command: cmdline.split("\0").join(" ").trim() };
+}
+
+/** Every live process below `root`: its children, theirs, and so on. */
+async function descendants(root: number): Promise<Proc[]> {
+  const all: Proc[] = [];
+  for (const name of await readdir("/proc")) {
+    const p = /^\d+$/.test(name) ? await proc(Number(name)) : null;
+    if (p) all.push(p);
+  }
+  const found: Proc[] = [];
+  for (let parents = new Set([root]); parents.size;) {
+    const children = all.filter((p) => parents.has(p.ppid));
+    found.push(...children);
+    parents = new Set(children.map((p) => p.pid));
+  }
+  return found;
+}
+
+/** Those of `processes` that still run (the same pid and start time). */
+async function stillRunning(processes: Proc[]): Promise<Proc[]> {
+  const running: Proc[] = [];
+  for (const p of processes) if ((await proc(p.pid))?.startedAt === p.startedAt) running.push(p);
+  return running;
 }
 
 /** The live processes of a process group, from /proc (zombies left out: they have exited). */
