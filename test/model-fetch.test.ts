@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { CreateBucketCommand, PutObjectCommand, type ObjectCannedACL } from "@aws-sdk/client-s3";
 import { ensureModels, ModelFetchError, type ModelCacheOptions } from "../control-plane/runtime/index.ts";
+import { resolveRunAs } from "../control-plane/platform/index.ts";
 import { runCli } from "./support/cli.ts";
 import { MOTO_KEYS, s3Unavailable, startTestS3, type TestS3 } from "./support/s3.ts";
 
@@ -270,20 +271,49 @@ describe("models from S3, fetched into the local cache", { timeout: 120_000, ski
     assert.equal((await cacheEntries(cacheDir)).filter((name) => name.startsWith(".tmp-")).length, 0);
   });
 
+  it("with runAs, gives the model to that user, in a cache of its own it can read", async (t) => {
+    if (process.getuid?.() !== 0) return t.skip("runAs needs the tests to run as root");
+    const runAs = await resolveRunAs("nobody");
+    await chmod(work, 0o755); // mkdtemp's 0700 would keep the user out of everything below it
+    const cacheDir = newCache();
+    const { models } = await ensureModels({ path: "s3://models/iris/nn/" }, { cacheDir, env: signed(), runAs });
+    const path = (models as { path: string }).path;
+    assert.ok(path.startsWith(join(cacheDir, "users", "nobody", "models")), path);
+    const file = await stat(join(path, "saved_model.pb"));
+    assert.deepEqual([file.uid, file.mode & 0o777], [runAs.uid, 0o600]);
+    const root = await stat(join(cacheDir, "users", "nobody"));
+    assert.deepEqual([root.uid, root.mode & 0o777], [runAs.uid, 0o700]);
+    const cat = spawn("cat", [join(path, "saved_model.pb")], {
+      uid: runAs.uid,
+      gid: runAs.gid,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const chunks: Buffer[] = [];
+    cat.stdout.on("data", (c: Buffer) => chunks.push(c));
+    const [code] = (await once(cat, "exit")) as [number];
+    assert.equal(code, 0, "the user reads its model");
+    assert.equal(Buffer.concat(chunks).toString(), IRIS["saved_model.pb"]);
+  });
+
   it("uses the complete cached copy with a warning when S3 cannot be reached, and fails without one", async () => {
     const cacheDir = newCache();
     const url = "s3://models/iris/nn/";
-    const { models } = await ensureModels({ path: url }, { cacheDir, env: signed() });
-    const down = { ...signed(), AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${await closedPort()}` };
+    const outage = await startTestS3();
+    const env = { ...signed(), AWS_ENDPOINT_URL_S3: outage.endpoint };
+    let models: unknown;
+    try {
+      await outage.admin.send(new CreateBucketCommand({ Bucket: "models" }));
+      await putModel(outage, "models", "iris/nn/");
+      models = (await ensureModels({ path: url }, { cacheDir, env })).models;
+    } finally {
+      await outage.stop();
+    }
     const lines: string[] = [];
     const warned: string[] = [];
     const logger = {
       warn: (_: unknown, message: string) => warned.push(message),
     } as unknown as ModelCacheOptions["logger"];
-    const offline = await ensureModels(
-      { path: url },
-      { cacheDir, env: down, logger, onProgress: (l) => lines.push(l) },
-    );
+    const offline = await ensureModels({ path: url }, { cacheDir, env, logger, onProgress: (l) => lines.push(l) });
     assert.deepEqual(offline, { models, fetched: [] });
     assert.match(
       warned[0]!,
@@ -291,8 +321,11 @@ describe("models from S3, fetched into the local cache", { timeout: 120_000, ski
     );
     assert.match(lines.join("\n"), /^warning: /m);
 
-    const err = await failure(ensureModels({ path: url }, { cacheDir: newCache(), env: down }));
+    const err = await failure(ensureModels({ path: url }, { cacheDir: newCache(), env }));
     assert.match(err.message, /could not be reached and no complete cached copy of this URL exists/);
+    // The same URL at another endpoint is another model: the copy above does not stand in for it.
+    const elsewhere = { ...env, AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${await closedPort()}` };
+    await failure(ensureModels({ path: url }, { cacheDir, env: elsewhere }));
   });
 });
 

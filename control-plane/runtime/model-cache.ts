@@ -5,7 +5,7 @@
  *
  * Layout, under `<cache>/models/` (`<cache>/users/<user>/models/` for `runAs`):
  *
- *     <url-key>/               sha256 of the URL (first 20 hex digits)
+ *     <url-key>/               sha256 of the endpoint, bucket and prefix (first 20 hex digits)
  *       url                    the URL, for people looking at the cache
  *       .lock                  held while one process fetches (one fetcher at a time)
  *       .tmp-XXXXXX/           a fetch in progress; renamed into place only once complete
@@ -15,7 +15,7 @@
  *         model/               the objects, keys relative to the prefix: the folder the runtime gets
  */
 import { createHash } from "node:crypto";
-import { access, chmod, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { access, chmod, chown, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Logger } from "../observability/index.ts";
@@ -28,12 +28,14 @@ import {
   downloadObject,
   listObjects,
   resolveS3Settings,
+  s3Advice,
   s3Client,
   S3AccessError,
   type ListedObject,
   type S3Settings,
 } from "./s3-objects.ts";
 import { modelLocations, parseModelUrl, replaceLocations, type ModelUrl } from "./model-urls.ts";
+import { ProgressMeter } from "./model-progress.ts";
 
 /** Bump when the layout of a cached model changes, so old ones are not reused. */
 const FORMAT = "glia-models-1";
@@ -114,11 +116,13 @@ interface FetchContext {
 async function ensureOne(ctx: FetchContext): Promise<string> {
   const { url, options } = ctx;
   const root = userCache(options.cacheDir ?? defaultCacheDir(options.runAs), options.runAs);
-  const base = join(root, "models", sha256(url.text).slice(0, 20));
+  // The same bucket and prefix at another endpoint is another model; `a/b` and `a/b/` are one.
+  const where = `${ctx.settings.endpoint ?? "aws"}\0s3://${url.bucket}/${url.prefix}`;
+  const base = join(root, "models", sha256(where).slice(0, 20));
   const listing = await listOrFallBack(ctx, base);
   if (typeof listing === "string") return listing; // the cached copy, S3 unreachable
   const files = checkedFiles(ctx, listing);
-  const version = join(base, versionOf(url.text, files));
+  const version = join(base, versionOf(where, files));
   if (await exists(join(version, READY_MARK))) {
     progress(options, `${url.text}: unchanged, using the cached copy in ${join(version, "model")}`);
     return join(version, "model");
@@ -196,8 +200,8 @@ function badKey(ctx: FetchContext, key: string, why?: string): ModelFetchError {
   return fetchError(ctx.field, ctx.url.text, problem, ctx.settings);
 }
 
-function versionOf(url: string, files: PlannedFile[]): string {
-  const hash = createHash("sha256").update(FORMAT).update("\0").update(url).update("\0");
+function versionOf(where: string, files: PlannedFile[]): string {
+  const hash = createHash("sha256").update(FORMAT).update("\0").update(where).update("\0");
   for (const f of files) hash.update(`${f.relative}\0${f.object.size}\0${f.object.etag}\n`);
   return hash.digest("hex").slice(0, 20);
 }
@@ -230,7 +234,7 @@ async function fetchVersion(ctx: FetchContext, base: string, version: string, fi
 
 async function downloadAll(ctx: FetchContext, files: PlannedFile[], dir: string): Promise<void> {
   const totalBytes = files.reduce((n, f) => n + f.object.size, 0);
-  const meter = new ProgressMeter(ctx.options, ctx.url.text, files.length, totalBytes);
+  const meter = new ProgressMeter((line) => progress(ctx.options, line), ctx.url.text, files.length, totalBytes);
   meter.start(dir);
   const abort = new AbortController();
   const queue = [...files];
@@ -243,76 +247,33 @@ async function downloadAll(ctx: FetchContext, files: PlannedFile[], dir: string)
       meter.file();
     }
   };
+  // The first failure stops the other downloads; it, not their "aborted", is what went wrong.
+  let first: { err: unknown } | null = null;
   const workers = Array.from({ length: Math.min(PARALLEL_DOWNLOADS, files.length) }, () =>
     worker().catch((err: unknown) => {
+      if (first === null) first = { err };
       abort.abort();
-      throw err;
     }),
   );
-  const outcomes = await Promise.allSettled(workers);
-  const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
-  if (failed) throw failed.reason;
+  await Promise.all(workers);
+  if (first !== null) throw (first as { err: unknown }).err;
   meter.done();
-}
-
-/** Start and done lines, and files/bytes lines at most once a second in between. */
-class ProgressMeter {
-  private files = 0;
-  private received = 0;
-  private last = 0;
-  private readonly began = Date.now();
-
-  constructor(
-    private readonly options: ModelCacheOptions,
-    private readonly url: string,
-    private readonly totalFiles: number,
-    private readonly totalBytes: number,
-  ) {}
-
-  start(dir: string): void {
-    progress(this.options, `fetching ${this.url}: ${this.totalFiles} files, ${mib(this.totalBytes)} into ${dir}`);
-  }
-
-  bytes(count: number): void {
-    this.received += count;
-    this.maybeReport();
-  }
-
-  file(): void {
-    this.files += 1;
-    this.maybeReport();
-  }
-
-  done(): void {
-    const seconds = ((Date.now() - this.began) / 1000).toFixed(1);
-    progress(this.options, `fetched ${this.url}: ${this.totalFiles} files, ${mib(this.totalBytes)} in ${seconds} s`);
-  }
-
-  private maybeReport(): void {
-    const now = Date.now();
-    if (now - this.last < 1000) return;
-    this.last = now;
-    const counts = `${this.files}/${this.totalFiles} files, ${mib(this.received)} of ${mib(this.totalBytes)}`;
-    progress(this.options, `fetching ${this.url}: ${counts}`);
-  }
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 function progress(options: ModelCacheOptions, line: string): void {
   options.onProgress?.(line);
 }
 
-/** The URL's folder, made private (owned by `runAs`, whose cache root is its own). */
+/** The URL's folder, made private: with `runAs`, its cache root and the folders down to it are its own. */
 async function prepareBase(root: string, base: string, url: string, runAs: RunAs | undefined): Promise<void> {
+  // The folders above a user's cache root stay enterable (0755, as for Python environments).
+  if (runAs) await mkdir(root, { recursive: true, mode: 0o755 });
   await mkdir(base, { recursive: true, mode: 0o700 });
   await writeFile(join(base, "url"), `${url}\n`, { mode: 0o600 });
-  if (runAs) {
-    await chownTree(join(root, "models"), runAs).catch(() => {}); // its own entries; others' are its too
-    await chmod(root, 0o700);
-  }
+  if (!runAs) return;
+  for (const dir of [root, join(root, "models"), base]) await chown(dir, runAs.uid, runAs.gid);
+  await chown(join(base, "url"), runAs.uid, runAs.gid);
+  await chmod(root, 0o700);
 }
 
 async function removeLeftovers(base: string): Promise<void> {
@@ -357,39 +318,12 @@ function userCache(cacheDir: string, runAs: RunAs | undefined): string {
 }
 
 function fetchError(field: string, url: string, failure: S3AccessError, settings: S3Settings | null): ModelFetchError {
-  return new ModelFetchError(field, url, `${failure.message}; ${advice(failure, url, settings)}`, { cause: failure });
-}
-
-/** What the user can do about a failure. */
-function advice(failure: S3AccessError, url: string, settings: S3Settings | null): string {
-  const where = settings?.endpoint ? `the S3 endpoint ${settings.endpoint}` : "AWS S3";
-  const bucket = parseModelUrl(url)?.bucket ?? url;
-  switch (failure.kind) {
-    case "credentials":
-      return settings?.credentials === null
-        ? "glia found no AWS credentials and asked anonymously, which only public objects allow: set " +
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (with ~/.aws/credentials or " +
-            "AWS_SHARED_CREDENTIALS_FILE), for an identity allowed s3:ListBucket and s3:GetObject there"
-        : `the credentials (${settings?.credentialSource ?? "AWS"}) were refused: check that they are valid ` +
-            `and allowed s3:ListBucket on ${bucket} and s3:GetObject under the prefix`;
-    case "bucket":
-      return `the bucket ${JSON.stringify(bucket)} does not exist at ${where}: check the bucket name`;
-    case "region":
-      return `the bucket is not in region ${settings?.region ?? "?"}: set AWS_REGION to the bucket's region`;
-    case "unreachable":
-      return (
-        `${where} could not be reached and no complete cached copy of this URL exists: check the network ` +
-        "and, for an S3-compatible server, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL"
-      );
-    case "empty":
-      return "check the path: it must name the folder holding the model (e.g. saved_model.pb and variables/)";
-    case "key":
-      return "rename the object, or point the path at a prefix without it";
-    case "transfer":
-      return "the objects changed or vanished during the fetch: deploy again once the upload is complete";
-    default:
-      return `check the URL, the credentials and the region (${settings?.region ?? "?"})`;
-  }
+  return new ModelFetchError(
+    field,
+    url,
+    `${failure.message}; ${s3Advice(failure, parseModelUrl(url)?.bucket ?? url, settings)}`,
+    { cause: failure },
+  );
 }
 
 function sha256(text: string): string {

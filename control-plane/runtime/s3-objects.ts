@@ -252,6 +252,39 @@ export function classifyS3Error(err: unknown, doing?: string): S3AccessError {
   return new S3AccessError(doing ? `${doing}: ${detail}` : detail, kind, { cause: err });
 }
 
+/** What the user can do about a failure. */
+export function s3Advice(failure: S3AccessError, bucket: string, settings: S3Settings | null): string {
+  const where = settings?.endpoint ? `the S3 endpoint ${settings.endpoint}` : "AWS S3";
+  switch (failure.kind) {
+    case "credentials":
+      if (settings === null)
+        return "check AWS_PROFILE and the profile files (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, ~/.aws)";
+      return settings.credentials === null
+        ? "glia found no AWS credentials and asked anonymously, which only public objects allow: set " +
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (with ~/.aws/credentials or " +
+            "AWS_SHARED_CREDENTIALS_FILE), for an identity allowed s3:ListBucket and s3:GetObject there"
+        : `the credentials (${settings.credentialSource}) were refused: check that they are valid ` +
+            `and allowed s3:ListBucket on ${bucket} and s3:GetObject under the prefix`;
+    case "bucket":
+      return `the bucket ${JSON.stringify(bucket)} does not exist at ${where}: check the bucket name`;
+    case "region":
+      return `the bucket is not in region ${settings?.region ?? "?"}: set AWS_REGION to the bucket's region`;
+    case "unreachable":
+      return (
+        `${where} could not be reached and no complete cached copy of this URL exists: check the network ` +
+        "and, for an S3-compatible server, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL"
+      );
+    case "empty":
+      return "check the path: it must name the folder holding the model (e.g. saved_model.pb and variables/)";
+    case "key":
+      return "rename the object, or point the path at a prefix without it";
+    case "transfer":
+      return "the objects changed or vanished during the fetch: deploy again once the upload is complete";
+    default:
+      return `check the URL, the credentials and the region (${settings?.region ?? "?"})`;
+  }
+}
+
 function nonEmpty(value: string | undefined): string | null {
   return value === undefined || value === "" ? null : value;
 }
