@@ -64,20 +64,10 @@ describe("glia deploy, get, logs and delete against a running platform", { timeo
   it("follows the API's output live, each line tagged with its request id", async () => {
     const logs = runCli(["logs", "versioned"], platformState());
     try {
-      // `glia logs` prints nothing once it has subscribed, and a line published before that is
-      // not kept for it (core NATS): send requests until one's line comes through. Each try is a
-      // whole request, and the number of tries is bounded.
-      const lineOf = (id: string): string => `versioned#0 ${id} handling ${id} with version 1`;
-      const sent: string[] = [];
-      const shown = (): boolean => logs.stdoutLines.some((l) => sent.some((id) => l.includes(lineOf(id))));
-      for (let tries = 0; tries < 500 && !shown(); tries++) {
-        assert.equal(logs.child.exitCode, null, `glia logs exited:\n${logs.stderr.join("\n")}`);
-        const id = await submit(url(), "{}", "application/json");
-        sent.push(id);
-        await waitFor(url(), id, isFinal);
-      }
-      // The last request's line may still be on its way from the runtime's output.
-      await logs.waitForStdout(new RegExp(sent.map(lineOf).join("|")), 10_000);
+      await logs.waitForLine(/^following versioned's output/, 30_000); // subscribed: no line is missed now
+      const id = await submit(url(), "{}", "application/json");
+      await waitFor(url(), id, isFinal);
+      await logs.waitForStdout(new RegExp(`versioned#0 ${id} handling ${id} with version 1`), 10_000);
     } finally {
       logs.child.kill("SIGINT");
       await logs.exited;

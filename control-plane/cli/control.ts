@@ -209,6 +209,7 @@ export async function runLogs(name: string, flags: ControlFlags): Promise<void> 
       name,
       (line) => console.log(flags.output === "json" ? JSON.stringify(line) : pretty(line)),
       stop.signal,
+      () => say(`following ${name}'s output (Ctrl-C stops)`),
     );
   });
 }

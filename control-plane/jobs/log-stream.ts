@@ -26,14 +26,20 @@ export function publishLog(nc: NatsConnection, line: LogLine): void {
   nc.publish(logSubject(line.api), JSON.stringify(line));
 }
 
-/** Follows an API's lines live until `signal` aborts. */
+/**
+ * Follows an API's lines live until `signal` aborts; `onFollowing` runs once the server has the
+ * subscription, i.e. from when on no line is missed.
+ */
 export async function followLogs(
   nc: NatsConnection,
   api: string,
   onLine: (line: LogLine) => void,
   signal: AbortSignal,
+  onFollowing: () => void = () => {},
 ): Promise<void> {
   const sub = nc.subscribe(logSubject(api));
   signal.addEventListener("abort", () => sub.unsubscribe(), { once: true });
+  await nc.flush();
+  onFollowing();
   for await (const msg of sub) onLine(msg.json<LogLine>());
 }
