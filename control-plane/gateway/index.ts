@@ -6,7 +6,7 @@ export {
   type NotReady,
   type Readiness,
 } from "./app.ts";
-export { QueueIntake, type QueueIntakeOptions } from "./intake.ts";
+export { QueueIntake } from "./intake.ts";
 export type {
   LargeResult,
   NewRequest,
@@ -16,10 +16,9 @@ export type {
   RequestIntake,
   Routes,
 } from "./ports.ts";
-export { RouteTable, type ApiRoute, type RouteMatch } from "./routes.ts";
+export { RouteTable, type ApiRoute } from "./routes.ts";
 export { checkPayload } from "./payload-check.ts";
 export { BodyBudget, DEFAULT_MAX_BODY_MEMORY_BYTES } from "./body-budget.ts";
-export { PayloadError, PayloadTooLargeError, NotFoundError, RequestRejectedError, formatBytes } from "./errors.ts";
 export { GatewayMetrics } from "./metrics.ts";
-export { ApiKeys, ApiKeyFileError, UnauthorizedError } from "./auth.ts";
-export { CorsOriginError, parseCorsOrigins } from "./cors.ts";
+export { ApiKeys } from "./auth.ts";
+export { parseCorsOrigins } from "./cors.ts";
