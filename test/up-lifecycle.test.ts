@@ -75,6 +75,8 @@ describe("glia up in its own process group (as a terminal starts it)", () => {
       process.kill(-child.pid!, "SIGKILL");
       await exited;
     }
+    // A glia killed here never stops its nats-server, which runs in a group of its own.
+    for (const nats of await natsServers(join(dir, "data"))) process.kill(nats.pid, "SIGKILL");
     await rm(dir, { recursive: true, force: true });
   });
 
