@@ -11,5 +11,6 @@ export { checkRegistryEntry, checkResolvedSpec, RegistryEntryError } from "./reg
 export { parseQuantity, quantityToNumber } from "./quantity.ts";
 export { durationToSeconds, parseDuration } from "./duration.ts";
 export { DEFAULT_RETRIES } from "./resolve-glia.ts";
+export { isModelUrl, modelLocations, parseModelUrl, type ModelUrl } from "./model-locations.ts";
 export { cacheDir, defaultDataDir, gliaEnvironment, stateFilePath, type GliaEnvironment } from "./env.ts";
 export type { DeployedApi, LoadedProject, ResolvedApiSpec, ResolvedRetries } from "./types.ts";

@@ -80,6 +80,21 @@ describe("checkRegistryEntry", () => {
     assert.match(issues(tf)[0]!, /^spec\.handler\.models\.paths\[0\]\.path: .*inside the project/);
   });
 
+  test("takes an s3:// model location, and refuses a URL glia cannot fetch", T, () => {
+    const models = (location: string) => (e: Editable) => {
+      e.spec.handler.type = "tensorflow";
+      e.spec.handler.models = { path: location };
+    };
+    const s3 = structuredClone(entry()) as Editable;
+    models("s3://bucket/models/iris/")(s3);
+    assert.deepEqual(checkRegistryEntry("iris", s3), s3);
+    assert.match(
+      issues(models("http://example.com/m"))[0]!,
+      /^spec\.handler\.models\.path: .*cannot fetch models from http:\/\//,
+    );
+    assert.match(issues(models("s3://bucket/a/../b"))[0]!, /^spec\.handler\.models\.path: .*segment/);
+  });
+
   test("applies the cortex.yaml rules to names and endpoints, reserved and nested paths included", T, () => {
     assert.match(issues((e) => (e.spec.name = "Evil"), "Evil").join("\n"), /key is not an API name/);
     assert.deepEqual(

@@ -14,6 +14,7 @@ import { endpointProblem, nameProblem } from "./resolve-api.ts";
 import { NODE_GROUP } from "./resolve-compute.ts";
 import { HANDLER_TYPES, LOG_LEVELS, RESERVED_ENV_PREFIXES } from "./resolve-handler.ts";
 import { isImageReference } from "./resolve-values.ts";
+import { isModelUrl, modelUrlProblem } from "./model-locations.ts";
 import { relativePathProblem } from "./project-paths.ts";
 import { modelsSchema, pathString } from "./schema.ts";
 import type { DeployedApi, ResolvedApiSpec } from "./types.ts";
@@ -71,7 +72,10 @@ const quantityText = z.string().superRefine(rule((v) => (parseQuantity(v) === nu
 const atLeast = (min: number): z.ZodNumber => z.number().min(min);
 const count = (min: number): z.ZodNumber => z.number().int().min(min);
 
-/** `handler.models` for the tensorflow type: the shape `cortex.yaml` takes, each path inside the project. */
+/**
+ * `handler.models` for the tensorflow type: the shape `cortex.yaml` takes, each location a path
+ * inside the project or an `s3://` URL the worker can fetch (see model-locations.ts).
+ */
 const resolvedModels = modelsSchema.superRefine((models, ctx) => {
   const paths: Array<[PropertyKey[], string | undefined]> = [
     [["path"], models.path],
@@ -79,7 +83,8 @@ const resolvedModels = modelsSchema.superRefine((models, ctx) => {
     ...(models.paths ?? []).map((m, i): [PropertyKey[], string | undefined] => [["paths", i, "path"], m.path]),
   ];
   for (const [path, value] of paths) {
-    const message = value === undefined ? null : insidePathProblem(value, false);
+    if (value === undefined) continue;
+    const message = isModelUrl(value) ? modelUrlProblem(value) : insidePathProblem(value, false);
     if (message !== null) ctx.addIssue({ code: "custom", path, message });
   }
 });

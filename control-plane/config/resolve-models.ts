@@ -4,13 +4,12 @@
  */
 import {
   alphaNumericDashUnderscore,
-  modelUrlNotFetchable,
   mustBeDefinedForHandlerType,
   notSupportedByHandlerType,
   notSupportedForKind,
-  show,
   showOr,
 } from "./messages.ts";
+import { modelUrlProblem } from "./model-locations.ts";
 import { checkImage } from "./resolve-values.ts";
 import type { RawHandler, RawModels } from "./schema.ts";
 import { required, type Scope } from "./scope.ts";
@@ -18,10 +17,6 @@ import type { ResolvedHandler } from "./types.ts";
 
 const MODEL_SOURCES = ["path", "paths", "dir"] as const;
 const MODEL_NAME = /^[a-zA-Z0-9_-]+$/;
-/** A location with a scheme (`s3://…`, `http://…`); anything else is a path inside the project. */
-const URL_SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
-/** `s3://bucket` or `s3://bucket/prefix`: S3 (or the S3-compatible server) judges the bucket name. */
-const S3_URL = /^s3:\/\/([A-Za-z0-9][A-Za-z0-9._-]{0,254})(?:\/(.*))?$/;
 
 /** The `models` map for the tensorflow type (required there, refused for python); else null. */
 export function resolveModels(scope: Scope, type: ResolvedHandler["type"], handler: RawHandler): unknown | null {
@@ -66,20 +61,8 @@ function checkModels(scope: Scope, models: RawModels): void {
  * runtime starts; any other scheme is refused here, at deploy, rather than when a replica starts.
  */
 function checkLocation(scope: Scope, path: string, value: string): void {
-  const scheme = URL_SCHEME.exec(value)?.[1]?.toLowerCase();
-  if (scheme === undefined) return;
-  if (scheme !== "s3") {
-    scope.report(path, modelUrlNotFetchable(value, scheme));
-    return;
-  }
-  const match = S3_URL.exec(value);
-  const prefix = (match?.[2] ?? "").replace(/\/+$/, "");
-  const segments = prefix === "" ? [] : prefix.split("/");
-  if (match === null) {
-    scope.report(path, `${show(value)}: not an S3 URL; write it as s3://bucket/prefix`);
-  } else if (segments.some((s) => s === "" || s === "." || s === "..")) {
-    scope.report(path, `${show(value)}: the prefix cannot hold an empty, \`.\` or \`..\` segment`);
-  }
+  const problem = modelUrlProblem(value);
+  if (problem !== null) scope.report(path, problem);
 }
 
 function checkOneSource(scope: Scope, models: RawModels): void {

@@ -5,7 +5,7 @@ import { basename, dirname, join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { create, extract } from "tar";
-import type { LoadedProject, ResolvedApiSpec } from "../config/index.ts";
+import { isModelUrl, modelLocations, type LoadedProject, type ResolvedApiSpec } from "../config/index.ts";
 import { listProjectFiles, stageProject } from "./project-files.ts";
 import { BundleContentError, BundlePathError } from "./errors.ts";
 
@@ -138,12 +138,8 @@ function specPaths(spec: ResolvedApiSpec): Array<[string, string]> {
     ["handler.dependencies.shell", handler.dependencies.shell],
   ];
   if (handler.pythonPath !== null) paths.push(["handler.python_path", handler.pythonPath]);
-  const models = (handler.models ?? {}) as { path?: string; dir?: string; paths?: Array<{ path?: string }> };
-  if (typeof models.path === "string") paths.push(["handler.models.path", models.path]);
-  if (typeof models.dir === "string") paths.push(["handler.models.dir", models.dir]);
-  (models.paths ?? []).forEach((m, i) => {
-    if (typeof m.path === "string") paths.push([`handler.models.paths[${i}].path`, m.path]);
-  });
+  // Models in object storage are fetched into the model cache, not looked for in the bundle.
+  for (const { field, value } of modelLocations(handler.models)) if (!isModelUrl(value)) paths.push([field, value]);
   return paths;
 }
 

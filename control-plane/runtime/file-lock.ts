@@ -7,8 +7,8 @@ import type { GliaError } from "../errors.ts";
  * can count on. The kernel drops the lock when its holder dies, so a killed holder never leaves a
  * lock behind and no process has to decide that another's lock is stale. The child exits when its
  * stdin closes, which happens when this process ends, however it ends. While waiting, `done()` is
- * asked every half second; once it says the work is finished the wait ends without the lock.
- * (The same lock as the Python environment builder's, kept in a module of its own.)
+ * asked every half second; once it says the work is finished the wait ends without the lock. Python
+ * environments and the model cache are built under it.
  * @returns a function that releases the lock.
  */
 export async function holdFileLock(

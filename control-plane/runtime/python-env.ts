@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { access, chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { setTimeout as sleep } from "node:timers/promises";
 import { dirname, join, relative } from "node:path";
 import { cacheDir, gliaEnvironment } from "../config/index.ts";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { EnvironmentBuildError } from "./errors.ts";
+import { holdFileLock } from "./file-lock.ts";
 import { inheritedEnvironment } from "./handler-env.ts";
 import { chownTree, runAsOptions, type RunAs } from "./run-as.ts";
 
@@ -71,7 +71,12 @@ export async function ensureEnvironment(request: EnvironmentRequest): Promise<Py
     await chownTree(root, request.runAs);
     await chmod(root, 0o700); // the user's environments are its own
   }
-  const release = await lock(`${dir}.build-lock`, basePython, () => exists(join(dir, READY_MARK)));
+  const release = await holdFileLock(
+    `${dir}.build-lock`,
+    basePython,
+    () => exists(join(dir, READY_MARK)),
+    (message) => new EnvironmentBuildError(message),
+  );
   try {
     if (await exists(join(dir, READY_MARK))) return { python, dir, cached: true }; // built while we waited
     await rm(dir, { recursive: true, force: true }); // what a failed or killed build left
@@ -157,53 +162,6 @@ async function buildCopy(
     remove: () => rm(work, { recursive: true, force: true }),
   };
 }
-
-/**
- * Holds an exclusive `flock` on the file `path` in a small Python child, the one interpreter glia
- * can count on. The kernel drops the lock when its holder dies, so a killed build never leaves a
- * lock behind and no process ever has to decide that another's lock is stale (deciding that, then
- * removing it, is a race: two waiters can both remove, and one removes the other's fresh lock). The
- * child exits when its stdin closes, which happens when this process ends, however it ends. While
- * waiting, `done()` is asked every half second; once it says the work is finished the wait ends
- * without the lock.
- */
-async function lock(path: string, python: string, done: () => Promise<boolean>): Promise<() => Promise<void>> {
-  const holder = spawn(python, ["-c", HOLD_LOCK, path], { stdio: ["pipe", "pipe", "pipe"] });
-  const exited = new Promise<number | null>((resolveExit) => {
-    holder.on("exit", (code) => resolveExit(code));
-    holder.on("error", () => resolveExit(null));
-  });
-  const stderr: string[] = [];
-  holder.stderr.setEncoding("utf8").on("data", (chunk: string) => stderr.push(chunk));
-  const locked = new Promise<void>((resolveLocked) => holder.stdout.once("data", () => resolveLocked()));
-  const release = async (): Promise<void> => {
-    holder.stdin.end();
-    await exited;
-  };
-  for (;;) {
-    const outcome = await Promise.race([
-      locked.then(() => "locked" as const),
-      exited.then(() => "exited" as const),
-      sleep(500).then(() => "waiting" as const),
-    ]);
-    if (outcome === "locked") return release;
-    if (outcome === "exited")
-      throw new EnvironmentBuildError(`could not lock ${path}: ${stderr.join("").trim() || "the lock holder exited"}`);
-    if (await done()) {
-      holder.kill(); // still waiting in flock, so it holds nothing
-      await exited;
-      return async () => {};
-    }
-  }
-}
-
-const HOLD_LOCK = [
-  "import fcntl, sys",
-  "f = open(sys.argv[1], 'a')",
-  "fcntl.flock(f, fcntl.LOCK_EX)",
-  "print('locked', flush=True)",
-  "sys.stdin.read()",
-].join("\n");
 
 /** Where environments (and models) are cached for `runAs`, or for glia's own user (see config/env.ts). */
 export function defaultCacheDir(runAs?: RunAs): string {
