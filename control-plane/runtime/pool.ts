@@ -142,22 +142,25 @@ export class RuntimePool {
 
   #slot(process: RuntimeProcess): Slot {
     const replica = process.replica;
-    const slot: Slot = { process, ready: false, busy: false } as Slot;
-    slot.supervisor = new Supervisor({
-      start: (signal) => process.start(signal),
-      onReady: () => {
-        slot.ready = true;
-        this.#wake();
-      },
-      onExit: ({ code, signal }, restartInMs) => {
-        slot.ready = false;
-        this.#log.warn({ replica, code, signal, restartInMs }, "runtime exited; restarting it");
-      },
-      onRestartFailed: (err, retryInMs) => {
-        const level = err instanceof HandlerLoadError ? "error" : "warn";
-        this.#log[level]({ err, replica, retryInMs }, "runtime restart failed");
-      },
-    });
+    const slot: Slot = {
+      process,
+      ready: false,
+      busy: false,
+      supervisor: new Supervisor({
+        start: (signal) => process.start(signal),
+        onReady: (child) => {
+          slot.ready = true;
+          this.#wake();
+          void child.exited.then(() => (slot.ready = false)); // while stopping too: not lent again
+        },
+        onExit: ({ code, signal }, restartInMs) =>
+          this.#log.warn({ replica, code, signal, restartInMs }, "runtime exited; restarting it"),
+        onRestartFailed: (err, retryInMs) => {
+          const level = err instanceof HandlerLoadError ? "error" : "warn";
+          this.#log[level]({ err, replica, retryInMs }, "runtime restart failed");
+        },
+      }),
+    };
     return slot;
   }
 
