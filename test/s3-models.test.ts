@@ -61,6 +61,16 @@ describe("models fetched from S3 on the real stack", { skip: skip ?? false, time
     assert.equal(models.length, 1, "one cache entry for the one URL");
   });
 
+  it("keeps AWS credentials out of the worker's environment (they are in its plan)", async () => {
+    const worker = stack.platform.workers.get("s3-models")!;
+    const environ = (await readFile(`/proc/${worker.pid}/environ`, "utf8")).split("\0");
+    assert.deepEqual(
+      environ.filter((e) => e.startsWith("AWS_")),
+      [],
+    );
+    assert.equal(worker.plan.modelStore?.["AWS_ENDPOINT_URL_S3"], s3.endpoint);
+  });
+
   it("keeps AWS credentials from the handler", async () => {
     const handler = join(work, "env-probe");
     await cp(join(FIXTURES, "s3-models"), handler, { recursive: true });

@@ -80,6 +80,7 @@ describe("a worker started from its plan", { timeout: 300_000 }, () => {
       gpus: null,
       chainAddress: null,
       runAs: null,
+      modelStore: null,
       logLevel: "warn",
     };
     const worker = new WorkerProcess({ plan, logger: createLogger({ level: "warn" }) });
@@ -110,6 +111,7 @@ describe("a worker started from its plan", { timeout: 300_000 }, () => {
       gpus: null,
       chainAddress: null,
       runAs: null,
+      modelStore: null,
       logLevel: "warn",
     } as unknown as WorkerPlan;
     const worker = new WorkerProcess({ plan, logger: createLogger({ level: "silent" }) });

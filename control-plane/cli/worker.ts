@@ -1,5 +1,12 @@
 import { createLogger } from "../observability/index.ts";
-import { checkWorkerPlan, loadWorkerSpec, resolveRunAs, serveWorker, type WorkerPlan } from "../platform/index.ts";
+import {
+  checkWorkerPlan,
+  loadWorkerSpec,
+  modelStoreSettings,
+  resolveRunAs,
+  serveWorker,
+  type WorkerPlan,
+} from "../platform/index.ts";
 import { positiveNumber, wholeNumber } from "./flags.ts";
 
 export interface WorkerFlags {
@@ -28,8 +35,9 @@ export interface WorkerFlags {
 export async function runWorker(flags: WorkerFlags): Promise<void> {
   const optional = (flag: string, text: string | undefined, scale = 1): number | null =>
     text === undefined ? null : Math.round(positiveNumber(flag, text) * scale);
+  const spec = await loadWorkerSpec(flags.project, flags.api, flags.specFile);
   const plan: WorkerPlan = {
-    spec: await loadWorkerSpec(flags.project, flags.api, flags.specFile),
+    spec,
     projectDir: flags.project,
     python: flags.python,
     nats: {
@@ -47,6 +55,7 @@ export async function runWorker(flags: WorkerFlags): Promise<void> {
     gpus: flags.gpus === undefined ? null : parseGpus(flags.gpus),
     chainAddress: flags.chainAddress ?? null,
     runAs: flags.runAs === undefined ? null : await resolveRunAs(flags.runAs),
+    modelStore: modelStoreSettings(spec, process.env),
     logLevel: flags.logLevel,
   };
   await serveWorker(checkWorkerPlan(plan), createLogger({ level: flags.logLevel }));

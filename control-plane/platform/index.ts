@@ -17,7 +17,7 @@ export {
 export { listen } from "./http.ts";
 export { NatsStartError, WorkerStartError } from "./errors.ts";
 export { startGatewayService } from "./gateway-service.ts";
-export { checkWorkerPlan, loadWorkerSpec, type WorkerPlan } from "./worker-plan.ts";
+export { checkWorkerPlan, loadWorkerSpec, modelStoreSettings, type WorkerPlan } from "./worker-plan.ts";
 export { serveWorker } from "./worker-serve.ts";
 export { WorkerProcess } from "./worker-process.ts";
 export { deployProject } from "./deploy.ts";

@@ -16,7 +16,7 @@ import { ensureEnvironment, type RunAs } from "../runtime/index.ts";
 import { maxDeliveries } from "../worker/index.ts";
 import { confineToBundle, unpackBundle } from "./bundle.ts";
 import { WorkerProcess } from "./worker-process.ts";
-import type { WorkerPlan } from "./worker-plan.ts";
+import { modelStoreSettings, type WorkerPlan } from "./worker-plan.ts";
 import { GpuAllocator } from "./gpus.ts";
 import type { NatsCredentials } from "./nats-connect.ts";
 
@@ -268,6 +268,7 @@ export class Reconciler {
       gpus,
       chainAddress: o.chainAddress ?? null,
       runAs: o.runAs ?? null,
+      modelStore: modelStoreSettings(spec, process.env),
       logLevel: o.logger.level as WorkerPlan["logLevel"],
     };
     const worker = new WorkerProcess({

@@ -8,7 +8,14 @@
  */
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import { checkResolvedSpec, loadProject, RegistryEntryError, type ResolvedApiSpec } from "../config/index.ts";
+import {
+  checkResolvedSpec,
+  isModelUrl,
+  loadProject,
+  modelLocations,
+  RegistryEntryError,
+  type ResolvedApiSpec,
+} from "../config/index.ts";
 import { PlatformConfigError } from "./errors.ts";
 import type { NatsCredentials } from "./nats-connect.ts";
 import type { RunAs } from "../runtime/index.ts";
@@ -45,10 +52,27 @@ export interface WorkerPlan {
   chainAddress: string | null;
   /** Run the runtimes as this user (glia running as root with `--run-as`). */
   runAs: RunAs | null;
+  /**
+   * The AWS settings (`AWS_*`, and `HOME` for `~/.aws`) the worker fetches `s3://` models with,
+   * for an API that has some; null for any other. They travel in the plan, not in the worker's
+   * environment, which any process of the same user can read in /proc, and never reach a handler.
+   */
+  modelStore: Record<string, string> | null;
   logLevel: "silent" | "debug" | "info" | "warn" | "error";
 }
 
 const millis = z.number().int().positive().nullable();
+/** What the model cache reads of an environment: AWS's own settings, and HOME for ~/.aws. */
+const MODEL_STORE_SETTING = /^(AWS_[A-Z0-9_]+|HOME)$/;
+
+/** The settings of `env` an API fetching `s3://` models needs; null when its models are all in the project. */
+export function modelStoreSettings(spec: ResolvedApiSpec, env: NodeJS.ProcessEnv): Record<string, string> | null {
+  if (!modelLocations(spec.handler.models).some(({ value }) => isModelUrl(value))) return null;
+  const settings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env))
+    if (MODEL_STORE_SETTING.test(name) && value !== undefined) settings[name] = value;
+  return settings;
+}
 
 /** The plan without its spec, which `checkResolvedSpec` checks with the registry's rules. */
 const planSchema = z.strictObject({
@@ -79,6 +103,7 @@ const planSchema = z.strictObject({
       home: z.string(),
     })
     .nullable(),
+  modelStore: z.record(z.string().regex(MODEL_STORE_SETTING), z.string()).nullable(),
   logLevel: z.enum(["silent", "debug", "info", "warn", "error"]),
 });
 

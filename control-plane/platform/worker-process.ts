@@ -120,10 +120,9 @@ export class WorkerProcess {
 
 /**
  * glia's own settings a worker reads (`GLIA_LOG_LEVEL`, `GLIA_PYTHON`, `GLIA_CACHE_DIR`...), less
- * its API keys, and the AWS settings it fetches `s3://` models with (never passed on to handlers:
- * see runtime/handler-env.ts).
+ * its API keys. AWS settings are not among them: a worker that fetches models gets them in its plan.
  */
-const WORKER_SETTINGS = /^(GLIA_|NODE_|AWS_)/;
+const WORKER_SETTINGS = /^(GLIA_|NODE_)/;
 const PLATFORM_SECRETS = new Set(["GLIA_API_KEYS"]);
 
 /**

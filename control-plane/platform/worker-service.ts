@@ -143,7 +143,12 @@ async function launchOf(
   const { handler } = spec;
   // Models in object storage are fetched into the cache here, once for every runtime, with the
   // worker's own AWS settings: the runtimes see local folders, and no credentials.
-  const models = await ensureModels(handler.models, { runAs: plan.runAs ?? undefined, onProgress: say, logger });
+  const models = await ensureModels(handler.models, {
+    runAs: plan.runAs ?? undefined,
+    onProgress: say,
+    logger,
+    env: plan.modelStore ?? {},
+  });
   return {
     api: spec.name,
     python: plan.python,
