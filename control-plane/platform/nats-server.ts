@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ChildExitedError, ChildNotReadyError, ChildSpawnError, startChild, type Child } from "../process/index.ts";
+import { gliaEnvironment } from "../config/index.ts";
 import { NatsStartError } from "./errors.ts";
 
 /** Largest message the local server accepts: 8 MiB (the server warns above that). */
@@ -113,8 +114,7 @@ const INSTALL_HINT =
  * (.venv/bin/nats-server, from a checkout), else `nats-server` from PATH (the images).
  */
 export function natsServerBinary(env: NodeJS.ProcessEnv = process.env): string {
-  if (env["GLIA_NATS_SERVER"]) return env["GLIA_NATS_SERVER"];
-  return existsSync(TOOLS_NATS_SERVER) ? TOOLS_NATS_SERVER : "nats-server";
+  return gliaEnvironment(env).natsServer ?? (existsSync(TOOLS_NATS_SERVER) ? TOOLS_NATS_SERVER : "nats-server");
 }
 
 /** The version `nats-server --version` reports ("nats-server: v2.15.1" → "2.15.1"), or null. */

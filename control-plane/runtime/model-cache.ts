@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import { access, chmod, chown, mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { gliaEnvironment } from "../config/index.ts";
 import type { Logger } from "../observability/index.ts";
 import { ModelFetchError } from "./errors.ts";
 import { holdFileLock } from "./file-lock.ts";
@@ -128,7 +129,7 @@ async function ensureOne(ctx: FetchContext): Promise<string> {
     return join(version, "model");
   }
   await prepareBase(root, base, url.text, options.runAs);
-  const python = process.env["GLIA_PYTHON"] ?? "python3";
+  const python = gliaEnvironment().python;
   const release = await holdFileLock(
     join(base, ".lock"),
     python,
