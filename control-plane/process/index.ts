@@ -1,3 +1,3 @@
 export { Child, startChild, type ChildOptions } from "./child.ts";
-export { Supervisor, DEFAULT_BACKOFF, type Backoff, type SupervisorOptions } from "./supervisor.ts";
-export { ChildExitedError, ChildNotReadyError, ChildSpawnError, describeExit, type ExitStatus } from "./errors.ts";
+export { Supervisor } from "./supervisor.ts";
+export { ChildExitedError, ChildNotReadyError, ChildSpawnError, describeExit } from "./errors.ts";

@@ -5,7 +5,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { ChildExitedError, startChild, Supervisor, type ExitStatus, type SupervisorOptions } from "./index.ts";
+import { ChildExitedError, startChild, Supervisor } from "./index.ts";
+import type { ExitStatus } from "./errors.ts";
+import type { SupervisorOptions } from "./supervisor.ts";
 
 const T = { timeout: 20_000 };
 
