@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -13,6 +12,7 @@ import { ensureModels, ModelFetchError, type ModelCacheOptions } from "../contro
 import { resolveRunAs } from "../control-plane/platform/index.ts";
 import { runCli } from "./support/cli.ts";
 import { MOTO_KEYS, s3Unavailable, startTestS3, type TestS3 } from "./support/s3.ts";
+import { freePort } from "./support/ports.ts";
 
 const FETCH_CHILD = fileURLToPath(new URL("./support/fetch-models.ts", import.meta.url));
 const unavailable = s3Unavailable();
@@ -57,15 +57,6 @@ async function failure(promise: Promise<unknown>): Promise<ModelFetchError> {
   );
   assert.ok(err instanceof ModelFetchError, `expected a ModelFetchError, got ${String(err)}`);
   return err;
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 describe("models from S3, fetched into the local cache", { timeout: 120_000, skip: unavailable ?? false }, () => {
@@ -324,7 +315,7 @@ describe("models from S3, fetched into the local cache", { timeout: 120_000, ski
     const err = await failure(ensureModels({ path: url }, { cacheDir: newCache(), env }));
     assert.match(err.message, /could not be reached and no complete cached copy of this URL exists/);
     // The same URL at another endpoint is another model: the copy above does not stand in for it.
-    const elsewhere = { ...env, AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${await closedPort()}` };
+    const elsewhere = { ...env, AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${await freePort()}` };
     await failure(ensureModels({ path: url }, { cacheDir, env: elsewhere }));
   });
 });

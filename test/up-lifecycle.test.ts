@@ -6,13 +6,13 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { CLI } from "./support/cli.ts";
 import { get, isFinal, post, submit, waitFor, type Answer } from "./support/http.ts";
+import { freePort } from "./support/ports.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
@@ -252,14 +252,4 @@ async function groupMembers(pgid: number): Promise<Array<{ pid: number; command:
     found.push({ pid: Number(name), command: cmdline.split("\0").join(" ").trim() });
   }
   return found;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  await once(server, "close");
-  return port;
 }

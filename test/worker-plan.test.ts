@@ -3,8 +3,6 @@
 // nats-server with `glia deploy` and `glia gateway` in front, as a cluster's pods do.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { runCli, stopClis, type RunningCli } from "./support/cli.ts";
 import { startTestNats, type TestNats } from "./support/nats.ts";
@@ -12,6 +10,7 @@ import { FIXTURES } from "./support/platform.ts";
 import { isFinal, submit, waitFor } from "./support/http.ts";
 import { createLogger } from "../control-plane/observability/index.ts";
 import { loadWorkerSpec, WorkerProcess, type WorkerPlan } from "../control-plane/platform/index.ts";
+import { freePort } from "./support/ports.ts";
 
 const PYTHON = join(process.cwd(), ".venv", "bin", "python"); // has the runtime's requirements (grpcio, protobuf)
 
@@ -123,13 +122,3 @@ describe("a worker started from its plan", { timeout: 300_000 }, () => {
     await worker.stop(1_000);
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const port = (server.address() as { port: number }).port;
-  server.close();
-  await once(server, "close");
-  return port;
-}

@@ -1,28 +1,19 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { checkNatsServerVersion, natsServerBinary } from "../../control-plane/platform/index.ts";
+import { freePort } from "./ports.ts";
 
 export interface TestCluster {
   /** All client URLs, comma-separated, as `--nats-url` takes them. */
   url: string;
   nodes: ChildProcess[];
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 /** A three-node JetStream cluster on loopback, each node with its own folder; resolves once JetStream answers. */
