@@ -174,6 +174,15 @@ export class WorkQueue {
   }
 
   /**
+   * Requests queued or being run (the worker consumer's pending + acknowledgement-pending): what
+   * the autoscaler sizes an API by, as Cortex did with its queue's visible + in-flight messages.
+   */
+  async inFlight(api: string): Promise<number> {
+    const info = await this.#jsm.consumers.info(requestStream(api), WORKER_CONSUMER);
+    return info.num_pending + info.num_ack_pending;
+  }
+
+  /**
    * A stream of the API's requests for one runtime slot: at most one request is delivered at a
    * time, and the next is pulled only after the caller asks for it, so nothing waits in a client
    * buffer with its ack timer running.
