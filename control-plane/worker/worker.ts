@@ -108,9 +108,21 @@ export class ApiWorker {
 
   /** Starts one pull loop per runtime replica. */
   async start(): Promise<void> {
-    for (let i = 0; i < this.#o.pool.size; i++) this.#streams.push(await this.#o.queue.pull(this.#o.api));
-    this.#loops = this.#streams.map((stream) => this.#loop(stream));
+    await this.setConcurrency(this.#o.pool.size);
     this.#log.info({ replicas: this.#o.pool.size }, "worker started");
+  }
+
+  /**
+   * Pulls with `loops` loops, one per runtime the pool is to have (the autoscaler changes it):
+   * added loops pull at once; a removed loop stops taking requests, and one it holds is run first.
+   */
+  async setConcurrency(loops: number): Promise<void> {
+    while (!this.#stopping && this.#streams.length < loops) {
+      const stream = await this.#o.queue.pull(this.#o.api);
+      this.#streams.push(stream);
+      this.#loops.push(this.#loop(stream));
+    }
+    while (this.#streams.length > loops) this.#streams.pop()!.stop();
   }
 
   /** Stops pulling, then waits up to `graceMs` for running requests (after that they are redelivered). */

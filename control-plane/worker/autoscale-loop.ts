@@ -1,0 +1,148 @@
+/**
+ * @module
+ * Drives one API's runtimes with its {@link Autoscaler}: samples the in-flight requests every
+ * tick, decides, and resizes the pool and the worker's pull loops to match. At zero runtimes it
+ * also looks at the queue every `wakePollMs`, so the first request wakes the API at once.
+ */
+import type { Logger } from "../observability/index.ts";
+import { Autoscaler, TICK_MS, type AutoscaleReason, type AutoscaleSettings } from "./autoscale.ts";
+
+/** What the loop resizes: the runtimes and the pull loops feeding them. */
+export interface Scalable {
+  resize(replicas: number): Promise<void>;
+}
+
+/** The autoscaler's latest word, as `glia get` and `/metrics` show it. */
+export interface ScaleState {
+  /** The runtimes asked for now. */
+  requested: number;
+  /** What the autoscaler recommended before the stabilization periods; null before a sample. */
+  recommendation: number | null;
+  reason: AutoscaleReason;
+  /** Why fewer runtimes run than recommended (e.g. too few GPUs), or null. */
+  heldBy: string | null;
+  averageInFlight: number | null;
+}
+
+export interface AutoscaleLoopOptions {
+  api: string;
+  settings: AutoscaleSettings;
+  /** The runtimes running when the loop starts (`init_replicas`). */
+  initial: number;
+  /** Queued + running requests now. */
+  inFlight(): Promise<number>;
+  target: Scalable;
+  logger: Logger;
+  /**
+   * The most runtimes that can run (e.g. as many as there are GPU sets for them), and why; null
+   * for no limit but `max_replicas`.
+   */
+  capacity?: () => { replicas: number; why: string } | null;
+  /** Called after every decision. */
+  onState?: (state: ScaleState) => void;
+  /** @default {@link TICK_MS} */
+  tickMs?: number;
+  /** How often an API at zero runtimes looks for a waiting request. @default 250 ms */
+  wakePollMs?: number;
+  /** @default Date.now */
+  now?: () => number;
+}
+
+/** The autoscaler of one API, running. */
+export class AutoscaleLoop {
+  readonly #o: AutoscaleLoopOptions;
+  readonly #scaler: Autoscaler;
+  readonly #log: Logger;
+  #state: ScaleState;
+  #timer: NodeJS.Timeout | null = null;
+  #wakeTimer: NodeJS.Timeout | null = null;
+  #busy: Promise<void> = Promise.resolve();
+  #stopped = false;
+
+  constructor(options: AutoscaleLoopOptions) {
+    this.#o = options;
+    this.#scaler = new Autoscaler(options.settings, options.initial, this.#now());
+    this.#log = options.logger.child({ module: "autoscaler", api: options.api });
+    this.#state = {
+      requested: options.initial,
+      recommendation: null,
+      reason: "no samples yet",
+      heldBy: null,
+      averageInFlight: null,
+    };
+  }
+
+  get state(): ScaleState {
+    return this.#state;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => this.#enqueue(), this.#o.tickMs ?? TICK_MS);
+    this.#armWake();
+  }
+
+  /** Stops deciding; waits for a resize under way. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    await this.#busy;
+  }
+
+  /** One tick: sample, decide, resize. Ticks never overlap: a slow resize delays the next one. */
+  #enqueue(): void {
+    this.#busy = this.#busy
+      .then(() => this.#tick())
+      .catch((err: unknown) => {
+        this.#log.warn({ err }, "autoscaler tick failed; the next one tries again");
+      });
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#stopped) return;
+    const now = this.#now();
+    this.#scaler.sample(now, await this.#o.inFlight());
+    const decision = this.#scaler.decide(now);
+    const limit = this.#o.capacity?.() ?? null;
+    const granted = limit && decision.request > limit.replicas ? limit.replicas : decision.request;
+    const previous = this.#state.requested;
+    this.#state = {
+      requested: granted,
+      recommendation: decision.recommendation,
+      reason: decision.reason,
+      heldBy: granted < decision.request ? limit!.why : null,
+      averageInFlight: decision.averageInFlight,
+    };
+    if (granted !== previous) {
+      this.#log.info(
+        { from: previous, to: granted, reason: decision.reason, averageInFlight: decision.averageInFlight },
+        `autoscaling ${this.#o.api}: ${previous} → ${granted} runtime(s) (${decision.reason})`,
+      );
+      await this.#o.target.resize(granted);
+    }
+    this.#o.onState?.(this.#state);
+    this.#armWake();
+  }
+
+  /** At zero runtimes, look for a waiting request often, so the first one does not wait a tick. */
+  #armWake(): void {
+    if (this.#stopped || this.#state.requested > 0 || this.#wakeTimer) return;
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimer = null;
+      this.#busy = this.#busy
+        .then(async () => {
+          if (this.#stopped || this.#state.requested > 0) return;
+          if ((await this.#o.inFlight()) > 0) await this.#tick();
+          else this.#armWake();
+        })
+        .catch((err: unknown) => {
+          this.#log.warn({ err }, "looking for a waiting request failed");
+          this.#armWake();
+        });
+    }, this.#o.wakePollMs ?? 250);
+  }
+
+  #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+}
