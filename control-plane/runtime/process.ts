@@ -78,6 +78,7 @@ const DEFAULT_STARTUP_TIMEOUT_MS = 10 * 60_000;
 export class RuntimeProcess {
   readonly replica: number;
   readonly #launch: RuntimeLaunch;
+  readonly #devices: readonly string[] | undefined;
   readonly #log: Logger;
   #child: Child | null = null;
   #pid: number | undefined;
@@ -86,9 +87,11 @@ export class RuntimeProcess {
   #stderrTail: string[] = [];
   #loadError: string | null = null;
 
-  constructor(launch: RuntimeLaunch, replica: number) {
+  /** `devices`: its CUDA devices, in place of `launch.devices[replica]` (a runtime added by a resize). */
+  constructor(launch: RuntimeLaunch, replica: number, devices?: readonly string[]) {
     this.#launch = launch;
     this.replica = replica;
+    this.#devices = devices ?? launch.devices?.[replica];
     this.#log = launch.logger.child({ module: "runtime", api: launch.api, replica });
   }
 
@@ -131,7 +134,7 @@ export class RuntimeProcess {
   }
 
   #devicesEnv(): Record<string, string> {
-    const devices = this.#launch.devices?.[this.replica];
+    const devices = this.#devices;
     return devices ? { CUDA_VISIBLE_DEVICES: devices.join(",") } : {};
   }
 
