@@ -20,6 +20,7 @@
  * One difference, on purpose: an API scaled to zero wakes as soon as a request is waiting (one
  * replica at once), where Cortex waited for the window and the upscale period to notice it.
  */
+import type { ResolvedApiSpec } from "../config/index.ts";
 
 /** How often the in-flight count is sampled and a decision made (Cortex: every 10 s). */
 export const TICK_MS = 10_000;
@@ -36,6 +37,22 @@ export interface AutoscaleSettings {
   maxUpscaleFactor: number;
   downscaleTolerance: number;
   upscaleTolerance: number;
+}
+
+/** An API's resolved `autoscaling` section as the autoscaler takes it. */
+export function autoscaleSettings(autoscaling: ResolvedApiSpec["autoscaling"]): AutoscaleSettings {
+  return {
+    minReplicas: autoscaling.minReplicas,
+    maxReplicas: autoscaling.maxReplicas,
+    targetReplicaConcurrency: autoscaling.targetReplicaConcurrency,
+    windowMs: autoscaling.windowSeconds * 1000,
+    downscaleStabilizationMs: autoscaling.downscaleStabilizationPeriodSeconds * 1000,
+    upscaleStabilizationMs: autoscaling.upscaleStabilizationPeriodSeconds * 1000,
+    maxDownscaleFactor: autoscaling.maxDownscaleFactor,
+    maxUpscaleFactor: autoscaling.maxUpscaleFactor,
+    downscaleTolerance: autoscaling.downscaleTolerance,
+    upscaleTolerance: autoscaling.upscaleTolerance,
+  };
 }
 
 /** Why the request is what it is; the first rule that changed the count, or the outcome. */
