@@ -229,6 +229,17 @@ describe("RuntimePool.resize", T, () => {
     lease.release();
   });
 
+  it("concurrent resizes settle on the last target; runtimes given up while starting are stopped", T, async () => {
+    const launch = launchOf("concurrent");
+    const pool = await started(launch, 1);
+    await Promise.all([pool.resize(3), pool.resize(2), pool.resize(4), pool.resize(2)]);
+    assert.deepEqual(pool.counts(), counts({ requested: 2, ready: 2 }));
+    assert.deepEqual((await runtimeProcesses(launch.api)).sort(), [...pool.pids()].sort());
+    const leases = [await pool.acquire(), await pool.acquire()];
+    assert.deepEqual(leases.map((l) => l.replica).sort(), [0, 1]);
+    leases.forEach((l) => l.release());
+  });
+
   it(
     "a grow whose new runtimes cannot load the handler rejects, logs them and leaves the others serving",
     T,

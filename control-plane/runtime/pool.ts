@@ -157,8 +157,9 @@ export class RuntimePool {
    * busy ones, newest first in each: a starting or idle runtime is stopped; a busy one is drained:
    * never lent again and stopped once its lease is released, not restarted if it crashes meanwhile.
    *
-   * Resolves once the added runtimes are serving and the idle or starting ones taken out have
-   * exited; it does not wait for draining ones ({@link drained} does). Before {@link start}, it
+   * Resolves once the added runtimes are serving (or were given up by a later resize or the stop)
+   * and the idle or starting ones taken out have exited; it does not wait for draining ones
+   * ({@link drained} does). Before {@link start}, it
    * only sets how many runtimes `start` starts. A {@link stop} during a resize stops everything
    * and the resize resolves.
    *
