@@ -58,7 +58,8 @@ describe("glia deploy, get, logs and delete against a running platform", { timeo
       },
     );
     const table = await glia("get");
-    assert.match(table.stdout, /^versioned\s+live\s+1\s+-\s+0\s+http:\/\/127\.0\.0\.1:\d+\/versioned$/m);
+    // ready/requested: one runtime asked for (init_replicas), serving.
+    assert.match(table.stdout, /^versioned\s+live\s+1\/1\s+-\s+0\s+http:\/\/127\.0\.0\.1:\d+\/versioned$/m);
   });
 
   it("follows the API's output live, each line tagged with its request id", async () => {

@@ -77,7 +77,12 @@ async function waitLive(registry: ApiRegistry, results: Array<{ name: string; de
 interface ApiRow {
   name: string;
   status: string;
+  /** Runtimes asked for (by the autoscaler, once it has decided; else init_replicas). */
   replicas: number;
+  /** Runtimes serving now; null before the platform has said. */
+  ready: number | null;
+  /** The autoscaler's last recommendation, why the count is what it is, and what holds it below. */
+  autoscaler?: { recommendation: number | null; reason: string; heldBy: string | null };
   /** Each runtime's CUDA devices, for an API with compute.gpu. */
   gpus?: string[][];
   queued: number | null;
@@ -103,6 +108,11 @@ export async function runGet(name: string | undefined, flags: ControlFlags): Pro
       const r = rows[0]!;
       console.log(`\nendpoint: ${r.url ?? r.endpoint}\nbundle: ${r.bundle}\nlast deployed: ${r.deployedAt}`);
       if (r.message) console.log(`${r.status === "updating" ? "progress" : "error"}: ${r.message}`);
+      const a = r.autoscaler;
+      if (a) {
+        const held = a.heldBy ? `; held at ${r.replicas}: ${a.heldBy}` : "";
+        console.log(`autoscaler: recommends ${a.recommendation ?? "-"} (${a.reason})${held}`);
+      }
     }
   });
 }
@@ -123,10 +133,13 @@ async function row(entry: RegistryEntry, sources: RowSources): Promise<ApiRow> {
   const status: ApiStatus | null = await registry.status(api.spec.name);
   // A status about an older deploy means the platform has not picked this one up yet.
   const state = status?.deployedAt === api.deployedAt ? status.state : "updating";
+  const current = status?.deployedAt === api.deployedAt ? status : null;
   return {
     name: api.spec.name,
     status: state,
-    replicas: api.spec.autoscaling.minReplicas,
+    replicas: current?.replicas ?? api.spec.autoscaling.initReplicas,
+    ready: current?.ready ?? null,
+    ...(current?.autoscaler ? { autoscaler: current.autoscaler } : {}),
     ...(status?.gpus && state !== "updating" ? { gpus: status.gpus } : {}),
     queued: await queue.pending(api.spec.name).catch(() => null),
     endpoint: api.spec.endpoint,
@@ -144,6 +157,7 @@ function refusedRow(entry: RegistryEntry, message: string): ApiRow {
     name: entry.name,
     status: "error",
     replicas: 0,
+    ready: null,
     queued: null,
     endpoint: api?.spec.endpoint ?? "?",
     url: null,
@@ -161,11 +175,11 @@ function gpuCell(gpus: string[][] | undefined): string {
 
 function printTable(rows: ApiRow[]): void {
   const table = [
-    ["async api", "status", "replicas", "gpus", "queued", "endpoint"],
+    ["async api", "status", "ready/requested", "gpus", "queued", "endpoint"],
     ...rows.map((r) => [
       r.name,
       r.status,
-      String(r.replicas),
+      `${r.ready ?? "?"}/${r.replicas}`,
       gpuCell(r.gpus),
       String(r.queued ?? "?"),
       r.url ?? r.endpoint,

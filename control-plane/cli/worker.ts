@@ -7,6 +7,7 @@ import {
   serveWorker,
   type WorkerPlan,
 } from "../platform/index.ts";
+import { TICK_MS } from "../worker/index.ts";
 import { positiveNumber, wholeNumber } from "./flags.ts";
 
 export interface WorkerFlags {
@@ -50,6 +51,7 @@ export async function runWorker(flags: WorkerFlags): Promise<void> {
       requestTimeoutMs: optional("--request-timeout", flags.requestTimeout, 1000),
       ackWaitMs: optional("--ack-wait-ms", flags.ackWaitMs),
       resultTtlMs: optional("--result-ttl-ms", flags.resultTtlMs),
+      autoscaleTickMs: TICK_MS,
       stopGraceMs: Math.round(positiveNumber("--grace", flags.grace) * 1000),
     },
     gpus: flags.gpus === undefined ? null : parseGpus(flags.gpus),

@@ -127,9 +127,9 @@ const computeSchema = z.strictObject({
 });
 
 const autoscalingSchema = z.strictObject({
-  minReplicas: count(1),
+  minReplicas: count(0),
   maxReplicas: count(1),
-  initReplicas: count(1),
+  initReplicas: count(0),
   targetReplicaConcurrency: z.number().positive(),
   maxReplicaConcurrency: count(1).max(30000),
   windowSeconds: atLeast(10),

@@ -13,9 +13,9 @@ const auto = (autoscaling: Record<string, unknown>): Record<string, unknown> => 
 
 const INVALID: InvalidCase[] = [
   {
-    title: "min_replicas zero",
-    api: auto({ min_replicas: 0 }),
-    issues: [["autoscaling.min_replicas", "0 must be greater than 0"]],
+    title: "min_replicas negative (0 is allowed: scale to zero)",
+    api: auto({ min_replicas: -1 }),
+    issues: [["autoscaling.min_replicas", "-1 must be greater than or equal to 0"]],
   },
   {
     title: "max_replicas zero",
@@ -23,9 +23,9 @@ const INVALID: InvalidCase[] = [
     issues: [["autoscaling.max_replicas", "0 must be greater than 0"]],
   },
   {
-    title: "init_replicas zero",
+    title: "init_replicas zero below a min_replicas of 1",
     api: auto({ init_replicas: 0 }),
-    issues: [["autoscaling.init_replicas", "0 must be greater than 0"]],
+    issues: [["autoscaling.init_replicas", "init_replicas cannot be less than min_replicas (0 < 1)"]],
   },
   {
     title: "min above max",
@@ -196,6 +196,17 @@ describe("valid autoscaling and update_strategy", () => {
       upscaleTolerance: 0,
     });
   });
+
+  test(
+    "takes min_replicas 0 (scale to zero), starting with no runtime unless init_replicas says otherwise",
+    T,
+    async () => {
+      const idle = await specOf({ autoscaling: { min_replicas: 0 } });
+      assert.deepEqual([idle.autoscaling.minReplicas, idle.autoscaling.initReplicas], [0, 0]);
+      const warm = await specOf({ autoscaling: { min_replicas: 0, init_replicas: 2 } });
+      assert.deepEqual([warm.autoscaling.minReplicas, warm.autoscaling.initReplicas], [0, 2]);
+    },
+  );
 
   test("takes integers and percentages for the update strategy", T, async () => {
     const spec = await specOf({ update_strategy: { max_surge: 1, max_unavailable: "0%" } });

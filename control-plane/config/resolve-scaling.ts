@@ -65,10 +65,11 @@ export function resolveAutoscaling(scope: Scope, raw: RawAutoscaling): ResolvedA
 
 function checkFields(scope: Scope, raw: RawAutoscaling): Checked {
   const field = (key: keyof RawAutoscaling): string => `autoscaling.${key}`;
-  const min = bounded(scope, field("min_replicas"), raw.min_replicas, 1, { gt: 0 });
+  // 0 is allowed (as Cortex v0.36+): an idle API then holds no runtime, and the first request wakes it.
+  const min = bounded(scope, field("min_replicas"), raw.min_replicas, 1, { gte: 0 });
   const checked: Checked = { minReplicas: min };
   const init = raw.init_replicas;
-  checked.initReplicas = bounded(scope, field("init_replicas"), init, min ?? 1, { gt: 0 });
+  checked.initReplicas = bounded(scope, field("init_replicas"), init, min ?? 1, { gte: 0 });
   for (const [key, rawKey, bounds] of NUMBERS) {
     checked[key] = bounded(scope, field(rawKey), raw[rawKey], DEFAULT_AUTOSCALING[key], bounds);
   }

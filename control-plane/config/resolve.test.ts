@@ -148,10 +148,10 @@ describe("problems across the file", () => {
   });
 
   test("a wrong type in one field does not hide a rule broken by its neighbour", T, async () => {
-    const issues = await issuesOf([withApi({ autoscaling: { max_replicas: "ten", min_replicas: 0 } })]);
+    const issues = await issuesOf([withApi({ autoscaling: { max_replicas: "ten", min_replicas: -1 } })]);
     assert.deepEqual(pairs(issues), [
       ["autoscaling.max_replicas", "`ten`: invalid type (expected integer)"],
-      ["autoscaling.min_replicas", "0 must be greater than 0"],
+      ["autoscaling.min_replicas", "-1 must be greater than or equal to 0"],
     ]);
   });
 

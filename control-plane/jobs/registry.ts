@@ -63,6 +63,10 @@ export interface ApiStatus {
   gpus?: string[][];
   /** Why the last deploy could not start (`error`), or what it is doing (`updating`, e.g. fetching models). */
   message?: string;
+  /** Runtimes serving now (idle or busy), of the `replicas` asked for. */
+  ready?: number;
+  /** The autoscaler's last word: its recommendation, why the count is what it is, and what holds it below. */
+  autoscaler?: { recommendation: number | null; reason: string; heldBy: string | null };
   updatedAt: string;
 }
 

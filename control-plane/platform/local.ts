@@ -43,6 +43,8 @@ export interface UpOptions {
   requestTimeoutMs?: number;
   /** How long a delivery may go unacknowledged before JetStream hands it out again; running requests renew it. @default 30 s */
   ackWaitMs?: number;
+  /** How often each API's autoscaler samples its queue and decides. @default 10 s, as Cortex */
+  autoscaleTickMs?: number;
   /** Largest accepted body; those over the NATS server's max_payload go through the object store. @default 100 MiB */
   maxBodyBytes?: number;
   /** Lines of progress while environments are built and processes start. */
@@ -157,6 +159,7 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
     requestTimeoutMs: options.requestTimeoutMs,
     ackWaitMs: options.ackWaitMs,
     resultTtlMs: options.resultTtlMs,
+    autoscaleTickMs: options.autoscaleTickMs,
     replicas,
     gpus: options.gpus ?? (await detectGpus()),
     onProgress: options.onProgress,
@@ -200,7 +203,7 @@ async function startAll(options: UpOptions, s: Started): Promise<Platform> {
         name: spec.name,
         endpoint: spec.endpoint,
         url: `${url}${spec.endpoint}`,
-        replicas: spec.autoscaling.minReplicas,
+        replicas: spec.autoscaling.initReplicas,
       })),
     ),
     stop: (graceMs = 30_000) => stopAll(s, graceMs, options.logger),

@@ -13,10 +13,11 @@ import {
 } from "../jobs/index.ts";
 import type { RouteTable } from "../gateway/index.ts";
 import { ensureEnvironment, type RunAs } from "../runtime/index.ts";
-import { maxDeliveries } from "../worker/index.ts";
+import { maxDeliveries, TICK_MS } from "../worker/index.ts";
 import { confineToBundle, unpackBundle } from "./bundle.ts";
 import { WorkerProcess } from "./worker-process.ts";
 import { modelStoreSettings, type WorkerPlan } from "./worker-plan.ts";
+import type { WorkerScale } from "./worker-service.ts";
 import { GpuAllocator } from "./gpus.ts";
 import type { NatsCredentials } from "./nats-connect.ts";
 
@@ -34,6 +35,8 @@ export interface ReconcilerOptions {
   requestTimeoutMs?: number;
   ackWaitMs?: number;
   resultTtlMs?: number;
+  /** How often each API's autoscaler samples and decides. @default 10 s */
+  autoscaleTickMs?: number;
   /** Replicas of the streams workers create, for a clustered NATS. @default 1 */
   replicas?: number;
   /** The machine's GPUs, handed out by `compute.gpu`. @default none */
@@ -82,6 +85,8 @@ export class Reconciler {
   #claims: EndpointClaims = { held: new Map(), problems: [] };
   /** The latest entry of each API refused for want of its claim, started once it holds it. */
   readonly #awaitingClaim = new Map<string, RegistryEntry>();
+  /** The last status written for each API's replicas, so an unchanged tick writes nothing. */
+  readonly #lastScale = new Map<string, string>();
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
@@ -163,7 +168,7 @@ export class Reconciler {
       state: "error",
       deployedAt: entry?.api?.deployedAt ?? "",
       bundle: current?.api.bundle ?? null,
-      replicas: current?.api.spec.autoscaling.minReplicas ?? 0,
+      replicas: current?.api.spec.autoscaling.initReplicas ?? 0,
       message: problem,
     });
   }
@@ -181,7 +186,7 @@ export class Reconciler {
     const current = this.#running.get(name);
     if (!api) return this.#remove(name, current);
     if (current && current.api.deployedAt === api.deployedAt) return;
-    const replicas = api.spec.autoscaling.minReplicas;
+    const replicas = api.spec.autoscaling.initReplicas;
     const { deployedAt } = api;
     await this.#setStatus(name, { state: "updating", deployedAt, bundle: current?.api.bundle ?? null, replicas });
     try {
@@ -193,7 +198,7 @@ export class Reconciler {
       });
       this.#running.set(name, { api, worker, gpus });
       this.#routesChanged();
-      const live = { state: "live" as const, deployedAt, bundle: api.bundle, replicas };
+      const live = { state: "live" as const, deployedAt, bundle: api.bundle, replicas, ready: replicas };
       await this.#setStatus(name, api.spec.compute.gpu > 0 ? { ...live, gpus } : live);
       this.#log.info({ api: name, bundle: api.bundle }, current ? "API updated" : "API created");
       await current?.worker.stop(this.#o.graceMs ?? DEFAULT_GRACE_MS);
@@ -213,7 +218,7 @@ export class Reconciler {
   /** Each runtime's GPUs; an API that asks for none gets none, so it cannot use another's. */
   #assignGpus(api: DeployedApi): string[][] {
     const { name, compute, autoscaling } = api.spec;
-    const assigned = this.#gpus.assign(name, autoscaling.minReplicas, compute.gpu);
+    const assigned = this.#gpus.assign(name, autoscaling.initReplicas, compute.gpu);
     const say = (line: string): void => this.#o.onProgress?.(`[${name}] ${line}`);
     if (assigned.missing) {
       say(`compute.gpu is ${compute.gpu} but this machine lends no GPU: the runtimes run without one`);
@@ -221,7 +226,7 @@ export class Reconciler {
     } else if (assigned.shared) {
       const devices = assigned.devices.map((d) => d.join(",")).join(" | ");
       say(
-        `only ${this.#gpus.inventory.length} GPU(s) for ${autoscaling.minReplicas} runtime(s) × ${compute.gpu}: runtimes share them (${devices})`,
+        `only ${this.#gpus.inventory.length} GPU(s) for ${autoscaling.initReplicas} runtime(s) × ${compute.gpu}: runtimes share them (${devices})`,
       );
       this.#log.warn({ api: name, devices: assigned.devices }, "too few free GPUs; runtimes share devices");
     }
@@ -247,7 +252,7 @@ export class Reconciler {
       maxDeliver: maxDeliveries(spec.glia.retries),
     });
     await this.#o.deadLetters?.ensure(spec.name);
-    say(`starting ${spec.autoscaling.minReplicas} runtime(s)`);
+    say(`starting ${spec.autoscaling.initReplicas} runtime(s)`);
     const o = this.#o;
     const plan: WorkerPlan = {
       spec,
@@ -263,6 +268,7 @@ export class Reconciler {
         requestTimeoutMs: o.requestTimeoutMs ?? null,
         ackWaitMs: o.ackWaitMs ?? null,
         resultTtlMs: o.resultTtlMs ?? null,
+        autoscaleTickMs: o.autoscaleTickMs ?? TICK_MS,
         stopGraceMs: o.graceMs ?? DEFAULT_GRACE_MS,
       },
       gpus,
@@ -274,11 +280,12 @@ export class Reconciler {
     const worker = new WorkerProcess({
       plan,
       logger: o.logger,
+      onScale: (scale) => void this.#scaled(api, scale),
       onProgress: (line) => {
         say(line);
         const bundle = this.#running.get(spec.name)?.api.bundle ?? null; // still the one serving
         const status = { state: "updating" as const, deployedAt: api.deployedAt, bundle, message: line };
-        void this.#setStatus(spec.name, { ...status, replicas: spec.autoscaling.minReplicas }).catch(() => {});
+        void this.#setStatus(spec.name, { ...status, replicas: spec.autoscaling.initReplicas }).catch(() => {});
       },
     });
     await worker.start();
@@ -300,6 +307,28 @@ export class Reconciler {
   #routesChanged(): void {
     const claimed = [...this.#running.values()].filter(({ api }) => claimProblem(api, this.#claims) === null);
     this.#o.routes.replace(claimed.map(({ api }) => ({ api: api.spec.name, endpoint: api.spec.endpoint })));
+  }
+
+  /** The live status of a running API after an autoscaler tick, written when something changed. */
+  async #scaled(api: DeployedApi, scale: WorkerScale): Promise<void> {
+    const name = api.spec.name;
+    const running = this.#running.get(name);
+    if (!running || running.api.deployedAt !== api.deployedAt) return; // not (or no longer) the serving version
+    const status: Omit<ApiStatus, "updatedAt"> = {
+      state: "live",
+      deployedAt: api.deployedAt,
+      bundle: api.bundle,
+      replicas: scale.requested,
+      ready: scale.ready,
+      autoscaler: { recommendation: scale.recommendation, reason: scale.reason, heldBy: scale.heldBy },
+      ...(api.spec.compute.gpu > 0 ? { gpus: running.gpus } : {}),
+    };
+    const key = JSON.stringify(status);
+    if (this.#lastScale.get(name) === key) return;
+    this.#lastScale.set(name, key);
+    await this.#setStatus(name, status).catch((err: unknown) =>
+      this.#log.warn({ api: name, err }, "could not record the API's replicas"),
+    );
   }
 
   async #setStatus(name: string, status: Omit<ApiStatus, "updatedAt">): Promise<void> {

@@ -43,6 +43,8 @@ export interface WorkerPlan {
     requestTimeoutMs: number | null;
     ackWaitMs: number | null;
     resultTtlMs: number | null;
+    /** How often the autoscaler samples and decides (Cortex: 10 s; shorter in tests). */
+    autoscaleTickMs: number;
     /** How long running requests may take to finish when the worker is told to stop by a signal. */
     stopGraceMs: number;
   };
@@ -91,6 +93,7 @@ const planSchema = z.strictObject({
     requestTimeoutMs: millis,
     ackWaitMs: millis,
     resultTtlMs: millis,
+    autoscaleTickMs: z.number().int().positive(),
     stopGraceMs: z.number().int().min(0),
   }),
   gpus: z.array(z.array(z.string().regex(/^[\w:-]+$/))).nullable(),
@@ -120,9 +123,9 @@ export function checkWorkerPlan(value: unknown): WorkerPlan {
   const spec = checkResolvedSpec("the worker plan", parsed.data.spec);
   if (spec instanceof RegistryEntryError) throw spec;
   const plan: WorkerPlan = { ...parsed.data, spec };
-  if (plan.gpus && plan.gpus.length !== spec.autoscaling.minReplicas)
+  if (plan.gpus && plan.gpus.length !== spec.autoscaling.initReplicas)
     throw new PlatformConfigError(
-      `the worker plan lists GPUs for ${plan.gpus.length} runtime(s) but ${spec.name} runs ${spec.autoscaling.minReplicas}: give one list per runtime (--gpus "0;1")`,
+      `the worker plan lists GPUs for ${plan.gpus.length} runtime(s) but ${spec.name} starts ${spec.autoscaling.initReplicas}: give one list per runtime (--gpus "0;1")`,
     );
   return plan;
 }

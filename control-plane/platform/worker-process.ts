@@ -7,6 +7,7 @@ import type { NatsCredentials } from "./nats-connect.ts";
 import { inheritedEnvironment } from "../runtime/index.ts";
 import type { WorkerPlan } from "./worker-plan.ts";
 import type { ParentMessage, WorkerMessage } from "./worker-serve.ts";
+import type { WorkerScale } from "./worker-service.ts";
 
 const WORKER_MAIN = fileURLToPath(new URL("./worker-main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -20,6 +21,8 @@ export interface WorkerProcessOptions {
   logger: Logger;
   /** Receives the worker's progress lines while it starts (e.g. models being fetched). */
   onProgress?: (line: string) => void;
+  /** Receives the autoscaler's decisions and the runtimes' counts, every tick. */
+  onScale?: (scale: WorkerScale) => void;
 }
 
 /**
@@ -77,7 +80,12 @@ export class WorkerProcess {
       cwd: ROOT,
       env: workerEnvironment(process.env, plan.nats.credentials),
       stdio: ["ignore", "inherit", "inherit", "ipc"],
-      onSpawn: (c) => c.send({ type: "plan", plan } satisfies ParentMessage),
+      onSpawn: (c) => {
+        c.send({ type: "plan", plan } satisfies ParentMessage);
+        c.on("message", (m: WorkerMessage) => {
+          if (m.type === "scale") this.#o.onScale?.(m.scale);
+        });
+      },
       ready: (c) => this.#ready(c),
       requestStop: (c, graceMs) =>
         c.connected ? c.send({ type: "stop", graceMs } satisfies ParentMessage) : c.kill("SIGTERM"),
@@ -95,7 +103,7 @@ export class WorkerProcess {
       child.on("message", (m: WorkerMessage) => {
         if (m.type === "ready") resolve();
         else if (m.type === "progress") this.#o.onProgress?.(m.line);
-        else reject(new WorkerStartError(this.#o.plan.spec.name, m.code, m.message));
+        else if (m.type === "failed") reject(new WorkerStartError(this.#o.plan.spec.name, m.code, m.message));
       });
     });
   }

@@ -8,11 +8,14 @@
 import type { GliaError } from "../errors.ts";
 import type { Logger } from "../observability/index.ts";
 import type { WorkerPlan } from "./worker-plan.ts";
-import { startWorkerService } from "./worker-service.ts";
+import { startWorkerService, type WorkerScale } from "./worker-service.ts";
 
 /** Messages a worker process sends its parent over the IPC channel. */
 export type WorkerMessage =
-  { type: "ready" } | { type: "failed"; code: string; message: string } | { type: "progress"; line: string };
+  | { type: "ready" }
+  | { type: "failed"; code: string; message: string }
+  | { type: "progress"; line: string }
+  | { type: "scale"; scale: WorkerScale };
 /** Messages the parent sends a worker process: its plan first, later perhaps the word to stop. */
 export type ParentMessage = { type: "plan"; plan: WorkerPlan } | { type: "stop"; graceMs: number };
 
@@ -21,9 +24,12 @@ export async function serveWorker(plan: WorkerPlan, logger: Logger): Promise<voi
   const stopping = stopRequested(plan.durations.stopGraceMs);
   let service;
   try {
-    service = await startWorkerService(plan, logger, (line) => {
-      logger.info({ api: plan.spec.name }, line);
-      void tell({ type: "progress", line });
+    service = await startWorkerService(plan, logger, {
+      onProgress: (line) => {
+        logger.info({ api: plan.spec.name }, line);
+        void tell({ type: "progress", line });
+      },
+      onScale: (scale) => void tell({ type: "scale", scale }),
     });
   } catch (err) {
     const code = (err as GliaError).code ?? "WORKER_START_FAILED";

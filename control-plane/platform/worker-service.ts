@@ -1,9 +1,9 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats } from "./nats-connect.ts";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { CONFIG_FILE_NAME } from "../config/index.ts";
+import { CONFIG_FILE_NAME, parseQuantity, quantityToNumber } from "../config/index.ts";
 import { listProjectFiles, stageProject } from "./project-files.ts";
 import type { Logger } from "../observability/index.ts";
 import {
@@ -15,7 +15,16 @@ import {
   WORKER_LINE,
   WorkQueue,
 } from "../jobs/index.ts";
-import { ApiWorker, handlerFamilies, maxDeliveries, warnOnce, WorkerMetrics } from "../worker/index.ts";
+import {
+  ApiWorker,
+  AutoscaleLoop,
+  autoscaleSettings,
+  handlerFamilies,
+  maxDeliveries,
+  warnOnce,
+  WorkerMetrics,
+  type ScaleState,
+} from "../worker/index.ts";
 import {
   chownTree,
   ensureModels,
@@ -26,6 +35,20 @@ import {
   type RuntimeLaunch,
 } from "../runtime/index.ts";
 import { requestTimeoutMs, type WorkerPlan } from "./worker-plan.ts";
+
+/** What a worker tells whoever started it. */
+export interface WorkerEvents {
+  /** A line of progress while it starts (e.g. models being fetched). */
+  onProgress?: (line: string) => void;
+  /** The autoscaler's latest decision and the runtimes' counts, after every tick. */
+  onScale?: (scale: WorkerScale) => void;
+}
+
+/** An API's replicas as `glia get` shows them. */
+export interface WorkerScale extends ScaleState {
+  /** Runtimes serving (idle or busy). */
+  ready: number;
+}
 
 export interface WorkerService {
   /** Stops pulling, lets running requests finish for up to `graceMs`, stops the runtimes. */
@@ -39,8 +62,9 @@ export interface WorkerService {
 export async function startWorkerService(
   plan: WorkerPlan,
   logger: Logger,
-  onProgress: (line: string) => void = () => {},
+  events: WorkerEvents = {},
 ): Promise<WorkerService> {
+  const onProgress = events.onProgress ?? (() => {});
   const { spec } = plan;
   const { staged, projectDir } = await stage(plan);
   let nc: NatsConnection | undefined;
@@ -77,7 +101,7 @@ export async function startWorkerService(
     };
     const launch = await launchOf(plan, projectDir, logger, say);
     launch.onLine = (l) => publishLog(conn, { ...l, api: spec.name, time: new Date().toISOString() });
-    pool = new RuntimePool(launch, spec.autoscaling.minReplicas);
+    pool = new RuntimePool(launch, spec.autoscaling.initReplicas);
     await pool.start();
     const metrics = new WorkerMetrics();
     const worker = new ApiWorker({
@@ -95,6 +119,27 @@ export async function startWorkerService(
     });
     await worker.start();
     const runtimes = pool;
+    const autoscaler = autoscaleLoop(plan, logger, {
+      inFlight: () => queue.inFlight(spec.name),
+      // Pull loops follow the runtimes: added after them, removed before them.
+      resize: async (n) => {
+        if (n < worker.concurrency) await worker.setConcurrency(n);
+        // An API without GPUs hides them from its added runtimes as from its first ones.
+        const added = Math.max(0, n - runtimes.counts().requested);
+        const noGpus = spec.compute.gpu === 0 && plan.gpus !== null;
+        await runtimes.resize(n, noGpus ? Array.from({ length: added }, () => []) : undefined);
+        await worker.setConcurrency(n);
+      },
+      onState: (state) => {
+        const counts = runtimes.counts();
+        const ready = counts.ready + counts.busy;
+        metrics.replicas.labels(spec.name, "requested").set(state.requested);
+        metrics.replicas.labels(spec.name, "ready").set(ready);
+        if (state.recommendation !== null) metrics.recommendation.labels(spec.name).set(state.recommendation);
+        events.onScale?.({ ...state, ready });
+      },
+    });
+    autoscaler.start();
     const dropped = warnOnce(logger.child({ module: "worker", api: spec.name }));
     const scrapes = answerScrapes(
       nc,
@@ -107,6 +152,7 @@ export async function startWorkerService(
     return {
       stop: async (graceMs) => {
         scrapes.unsubscribe();
+        await autoscaler.stop();
         await stop(worker, runtimes, conn, graceMs);
         await rm(staged, { recursive: true, force: true });
       },
@@ -170,6 +216,54 @@ async function launchOf(
     devices: plan.gpus ?? undefined,
     threads: threadsPerRuntime({ cpu: spec.compute.cpu, replicas: spec.autoscaling.minReplicas }),
     runAs: plan.runAs ?? undefined,
+  };
+}
+
+/**
+ * The API's autoscaler, between min and max replicas, and as far as this machine has room, as a
+ * node's allocatable resources bound a cluster: runtimes that need GPUs scale over the device sets
+ * the plan assigned (the platform hands GPUs out when the API starts), and no API runs more
+ * runtimes than the machine's cores hold at its `compute.cpu` each.
+ */
+function autoscaleLoop(
+  plan: WorkerPlan,
+  logger: Logger,
+  hooks: { inFlight: () => Promise<number>; resize: (n: number) => Promise<void>; onState: (s: ScaleState) => void },
+): AutoscaleLoop {
+  const { spec } = plan;
+  return new AutoscaleLoop({
+    api: spec.name,
+    settings: autoscaleSettings(spec.autoscaling),
+    initial: spec.autoscaling.initReplicas,
+    inFlight: hooks.inFlight,
+    target: { resize: hooks.resize },
+    logger,
+    tickMs: plan.durations.autoscaleTickMs,
+    onState: hooks.onState,
+    capacity: () => machineCapacity(spec, plan.gpus),
+  });
+}
+
+/** The most runtimes of `plan`'s API this machine holds, and why; null when nothing but max_replicas bounds it. */
+export function machineCapacity(
+  spec: { compute: { cpu: string | null; gpu: number }; autoscaling: { maxReplicas: number } },
+  gpus: string[][] | null,
+  cores = availableParallelism(),
+): { replicas: number; why: string } | null {
+  const { compute, autoscaling } = spec;
+  if (compute.gpu > 0 && gpus)
+    return {
+      replicas: gpus.length,
+      why: `${gpus.length} set(s) of ${compute.gpu} GPU(s) were free for it when it started`,
+    };
+  const cpu = compute.cpu === null ? null : parseQuantity(compute.cpu);
+  const each = cpu ? quantityToNumber(cpu) : 0;
+  if (each <= 0) return null;
+  const fits = Math.max(1, Math.floor(cores / each + 1e-9));
+  if (fits >= autoscaling.maxReplicas) return null;
+  return {
+    replicas: fits,
+    why: `this machine's ${cores} CPU(s) hold ${fits} runtime(s) of compute.cpu ${compute.cpu}`,
   };
 }
 

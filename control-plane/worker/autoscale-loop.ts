@@ -118,7 +118,16 @@ export class AutoscaleLoop {
         { from: previous, to: granted, reason: decision.reason, averageInFlight: decision.averageInFlight },
         `autoscaling ${this.#o.api}: ${previous} → ${granted} runtime(s) (${decision.reason})`,
       );
-      await this.#o.target.resize(granted);
+      try {
+        await this.#o.target.resize(granted);
+      } catch (err) {
+        // The runtimes did not change (e.g. a new one could not load its handler): decide from
+        // what runs, and try again at the next tick.
+        this.#scaler.correct(previous);
+        this.#state = { ...this.#state, requested: previous };
+        this.#o.onState?.(this.#state);
+        throw err;
+      }
     }
     this.#o.onState?.(this.#state);
     this.#armWake();

@@ -100,6 +100,11 @@ export class Autoscaler {
     return this.#current;
   }
 
+  /** The replicas running are not what was decided (the change failed): decide from `replicas`. */
+  correct(replicas: number): void {
+    this.#current = replicas;
+  }
+
   /** Records the in-flight requests (queued + running) seen at `now`. */
   sample(now: number, inFlight: number): void {
     this.#samples.push([now, Math.max(0, inFlight)]);

@@ -30,6 +30,18 @@ export class WorkerMetrics {
     labelNames: ["api"],
     registers: [this.registry],
   });
+  readonly replicas = new Gauge({
+    name: "glia_replicas",
+    help: "Runtimes of an API, by state: requested (by the autoscaler) or ready (serving).",
+    labelNames: ["api", "state"],
+    registers: [this.registry],
+  });
+  readonly recommendation = new Gauge({
+    name: "glia_autoscaler_recommendation",
+    help: "The replicas the autoscaler recommended at its last tick, before the stabilization periods.",
+    labelNames: ["api"],
+    registers: [this.registry],
+  });
   readonly redeliveries = new Counter({
     name: "glia_redeliveries_total",
     help: "Requests handed back to the queue because their runtime died, by API.",

@@ -106,6 +106,11 @@ export class ApiWorker {
     return this.#inFlight.size;
   }
 
+  /** The pull loops running now (see {@link setConcurrency}). */
+  get concurrency(): number {
+    return this.#streams.length;
+  }
+
   /** Starts one pull loop per runtime replica. */
   async start(): Promise<void> {
     await this.setConcurrency(this.#o.pool.size);

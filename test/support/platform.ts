@@ -34,6 +34,8 @@ export interface TestPlatformOptions {
   gpus?: string[];
   /** Run handlers as this user (glia as root with --run-as). */
   runAs?: RunAs;
+  /** How often each API's autoscaler samples and decides. @default 10 s */
+  autoscaleTickMs?: number;
   /** Receives the lines `glia up` prints while APIs start (environments, models, runtimes). */
   onProgress?: (line: string) => void;
 }
