@@ -24,12 +24,14 @@ const { values: args } = parseArgs({
   },
 });
 
-/** Starts `glia up` on a copy of the no-op project with `replicas` runtimes. */
+/** Starts `glia up` on a copy of the no-op project with `replicas` runtimes, no more, no fewer. */
 function startNoop(replicas: number) {
   return startGlia(async (project) => {
     await cp(fileURLToPath(new URL("./noop/", import.meta.url)), project, { recursive: true });
     const yaml = await readFile(join(project, "cortex.yaml"), "utf8");
-    await writeFile(join(project, "cortex.yaml"), `${yaml}  autoscaling:\n    min_replicas: ${replicas}\n`);
+    // A fixed count: the autoscaler would otherwise add runtimes during the run.
+    const scaling = `  autoscaling:\n    min_replicas: ${replicas}\n    max_replicas: ${replicas}\n`;
+    await writeFile(join(project, "cortex.yaml"), `${yaml}${scaling}`);
   });
 }
 
