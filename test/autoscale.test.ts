@@ -11,6 +11,7 @@ import { ApiRegistry, type ApiStatus } from "../control-plane/jobs/index.ts";
 import { startPlatform, type TestPlatform } from "./support/platform.ts";
 import { isFinal, submit, waitFor } from "./support/http.ts";
 import { repeatedRuns } from "./support/fault-load.ts";
+import { platformState, runCli } from "./support/cli.ts";
 
 const TICK_MS = 500;
 
@@ -68,6 +69,13 @@ describe("the autoscaler on glia up", { timeout: 300_000 }, () => {
     assert.match(metrics, /^glia_replicas\{api="scaled",state="requested"\} 1$/m);
     assert.match(metrics, /^glia_replicas\{api="scaled",state="ready"\} 1$/m);
     assert.match(metrics, /^glia_autoscaler_recommendation\{api="scaled"\} 1$/m);
+    const cli = runCli(["get", "scaled", "-o", "json"], platformState());
+    assert.equal(await cli.exited, 0, cli.stderr.join("\n"));
+    const row = JSON.parse(cli.stdoutLines.join("\n")) as Record<string, unknown>;
+    assert.deepEqual([row["replicas"], row["ready"]], [1, 1]);
+    const autoscaler = row["autoscaler"] as { recommendation: number; reason: string; heldBy: null };
+    assert.equal(autoscaler.recommendation, 1);
+    assert.equal(typeof autoscaler.reason, "string");
   });
 
   it("holds no runtime when idle at min_replicas 0, wakes at the first request, and goes back to zero", async () => {
