@@ -152,7 +152,7 @@ export async function startWorkerService(
     return {
       stop: async (graceMs) => {
         scrapes.unsubscribe();
-        await autoscaler.stop();
+        autoscaler.stop();
         await stop(worker, runtimes, conn, graceMs);
         await rm(staged, { recursive: true, force: true });
       },

@@ -50,7 +50,7 @@ describe("the autoscale loop", () => {
     await target.reached(4);
     load = 0;
     await target.reached(1);
-    await loop.stop();
+    loop.stop();
     assert.equal(Math.max(...target.sizes), 4, "never above max_replicas");
     assert.equal(loop.state.requested, 1);
   });
@@ -71,7 +71,7 @@ describe("the autoscale loop", () => {
     loop.start();
     load = 1;
     await target.reached(1);
-    await loop.stop();
+    loop.stop();
     assert.deepEqual(target.sizes, [1]);
     assert.equal(loop.state.reason, "woken by a queued request");
   });
@@ -99,7 +99,7 @@ describe("the autoscale loop", () => {
         resolve();
       }, 5);
     });
-    await loop.stop();
+    loop.stop();
     assert.equal(Math.max(...target.sizes), 2);
     const last = states.at(-1)!;
     assert.equal(last.requested, 2);

@@ -81,12 +81,14 @@ export class AutoscaleLoop {
     this.#armWake();
   }
 
-  /** Stops deciding; waits for a resize under way. */
-  async stop(): Promise<void> {
+  /**
+   * Stops deciding. A resize under way is not waited for: a runtime still loading its handler
+   * could hold a shutdown for minutes; stopping the pool ends it (see RuntimePool.resize).
+   */
+  stop(): void {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
-    await this.#busy;
   }
 
   /** One tick: sample, decide, resize. Ticks never overlap: a slow resize delays the next one. */
@@ -125,10 +127,11 @@ export class AutoscaleLoop {
         // what runs, and try again at the next tick.
         this.#scaler.correct(previous);
         this.#state = { ...this.#state, requested: previous };
-        this.#o.onState?.(this.#state);
+        if (!this.#stopped) this.#o.onState?.(this.#state);
         throw err;
       }
     }
+    if (this.#stopped) return;
     this.#o.onState?.(this.#state);
     this.#armWake();
   }
