@@ -3,11 +3,22 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import importX from "eslint-plugin-import-x";
 
-const folders = ["cli", "config", "gateway", "jobs", "worker", "runtime", "platform", "observability", "process"];
+const folders = [
+  "cli",
+  "config",
+  "gateway",
+  "jobs",
+  "worker",
+  "runtime",
+  "platform",
+  "observability",
+  "process",
+  "render",
+];
 
 /**
  * Who may import whom: cli → platform → {gateway, worker} → jobs; worker → runtime; platform → runtime;
- * platform and runtime → process (child processes, the bottom layer).
+ * platform and runtime → process (child processes, the bottom layer); cli → render → {config, jobs names}.
  */
 const zones = [
   { target: "./control-plane/!(cli)/**", from: "./control-plane/cli", message: "nothing imports cli/" },
@@ -36,6 +47,23 @@ const zones = [
     target: "./control-plane/worker/**",
     from: ["./control-plane/gateway", "./control-plane/platform", "./control-plane/process"],
     message: "worker/ never imports gateway/ or platform/, and starts no process (its runtimes come from runtime/)",
+  },
+  {
+    target: "./control-plane/render/**",
+    from: [
+      "./control-plane/gateway",
+      "./control-plane/worker",
+      "./control-plane/runtime",
+      "./control-plane/platform",
+      "./control-plane/process",
+      "./control-plane/observability",
+    ],
+    message: "render/ builds manifests from config/ and jobs/ names only; it runs nothing",
+  },
+  {
+    target: "./control-plane/!(cli|render)/**",
+    from: "./control-plane/render",
+    message: "only cli/ uses render/",
   },
   {
     target: "./control-plane/process/**",

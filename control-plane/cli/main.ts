@@ -5,6 +5,7 @@ import { runWorker } from "./worker.ts";
 import { runGateway } from "./gateway.ts";
 import { runDelete, runDeploy, runGet, runLogs, runRequeue } from "./control.ts";
 import { runBuild } from "./build.ts";
+import { runRenderK8s } from "./render.ts";
 import { CPU_BASE_IMAGE, GPU_BASE_IMAGE } from "./image.ts";
 import { say, UsageError } from "./flags.ts";
 
@@ -167,6 +168,30 @@ program
   .option("--no-build", "write the Dockerfile and print the docker build command without running it")
   .option("--prepare", "inside an image (the Dockerfile runs it): build the project's Python environments now")
   .action(runBuild);
+
+program
+  .command("render")
+  .description("write manifests that run glia elsewhere")
+  .command("k8s")
+  .description("write Kubernetes manifests (a kustomization) for the gateway and the projects' APIs")
+  .argument("[projects...]", "project folders or cortex.yaml files (default: the current folder)", [])
+  .requiredOption("--out <dir>", "the folder to write them to (apply with kubectl apply -k <dir>)")
+  .option(
+    "--image-prefix <prefix>",
+    "registry path before each image name, ending with / (e.g. registry.example.com/team/)",
+  )
+  .option("--image-tag <tag>", "the tag of the projects' images (default: the name glia build tags, :latest)")
+  .option("--gateway-image <image>", `the gateway's image (default: <image-prefix>${CPU_BASE_IMAGE})`)
+  .option("--gateway-replicas <n>", "gateway pods", "2")
+  .option("--nats-url <url>", "the cluster's NATS, without credentials", "nats://nats:4222")
+  .option("--nats-monitoring <host:port>", "NATS's monitoring endpoint, where KEDA reads the queue lag", "nats:8222")
+  .option("--nats-account <account>", "the NATS account of glia's streams", "$G")
+  .option("--nats-secret <name>", "the Secret holding the NATS token", "glia-nats")
+  .option("--nats-secret-key <key>", "the token's key in that Secret", "token")
+  .option("--nats-replicas <n>", "replicas of streams and stores (3 on a clustered NATS)", "1")
+  .option("--request-timeout <seconds>", "deadline of one handler call where an API sets none", "3600")
+  .option("--namespace <namespace>", "the namespace kustomization.yaml sets (default: kubectl's)")
+  .action(runRenderK8s);
 
 try {
   await program.parseAsync(process.argv);
