@@ -77,12 +77,13 @@ describe("glia render k8s", { timeout: 120_000 }, () => {
       "api-iris-classifier.yaml",
       "api-summarizer.yaml",
       "gateway.yaml",
+      "network-policies.yaml",
     ]);
   });
 
   it("writes core objects that kubernetes-validate --strict accepts", async () => {
     const core = docs.filter(({ doc }) => doc["kind"] !== "ScaledObject");
-    assert.ok(core.length >= 3 + 4 * 4, `only ${core.length} core objects`);
+    assert.ok(core.length >= 3 + 2 + 4 * 4, `only ${core.length} core objects`);
     const files = readdirSync(out)
       .filter((f) => f !== "kustomization.yaml")
       .map((f) => join(out, f));

@@ -171,6 +171,25 @@ describe("renderKubernetes: the gateway and labels", () => {
     assert.equal(find("Deployment", "glia-gateway").spec.replicas, 2);
   });
 
+  it("opens the internal listener to worker pods only, and worker pods to nothing", async () => {
+    const { find } = await rendered();
+    const gateway = find("NetworkPolicy", "glia-gateway").spec;
+    assert.deepEqual(gateway.ingress, [
+      { ports: [{ protocol: "TCP", port: 8080 }] },
+      {
+        from: [
+          {
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "glia", "app.kubernetes.io/component": "worker" } },
+          },
+        ],
+        ports: [{ protocol: "TCP", port: 8888 }],
+      },
+    ]);
+    const worker = find("NetworkPolicy", "glia-worker").spec;
+    assert.deepEqual(worker.policyTypes, ["Ingress"]);
+    assert.deepEqual(worker.ingress, []);
+  });
+
   it("labels every object with glia's name, its component and its API", async () => {
     const { plain } = await rendered();
     for (const object of plain) {
@@ -178,7 +197,8 @@ describe("renderKubernetes: the gateway and labels", () => {
       const what = `${object["kind"]}/${object["metadata"].name}`;
       assert.equal(labels["app.kubernetes.io/name"], "glia", what);
       assert.match(labels["app.kubernetes.io/component"], /^(gateway|worker)$/, what);
-      if (object["metadata"].name !== "glia-gateway") assert.ok(labels["glia.dev/api"], `${what} names its API`);
+      const shared = ["glia-gateway", "glia-worker"].includes(object["metadata"].name);
+      if (!shared) assert.ok(labels["glia.dev/api"], `${what} names its API`);
     }
   });
 
@@ -189,7 +209,7 @@ describe("renderKubernetes: the gateway and labels", () => {
       apiVersion: "kustomize.config.k8s.io/v1beta1",
       kind: "Kustomization",
       namespace: "models",
-      resources: ["gateway.yaml", "api-generator.yaml", "api-summarizer.yaml"],
+      resources: ["gateway.yaml", "network-policies.yaml", "api-generator.yaml", "api-summarizer.yaml"],
     });
     assert.equal(parseAllDocuments(texts.get("api-generator.yaml")!).length, 5);
   });

@@ -5,17 +5,19 @@
  */
 import type { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1";
 import type { ConfigMap, Service } from "kubernetes-models/v1";
+import type { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import type { Deployment } from "kubernetes-models/apps/v1";
 import type { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { stringify } from "yaml";
 import type { LoadedProject, ResolvedApiSpec } from "../config/index.ts";
 import { RenderError } from "./errors.ts";
 import { chainService, gatewayDeployment, gatewayDisruptionBudget, gatewayService } from "./gateway.ts";
+import { gatewayNetworkPolicy, workerNetworkPolicy } from "./network.ts";
 import { resolveRenderOptions, type RenderOptions, type ResolvedRenderOptions } from "./options.ts";
 import { scaledObject, workerDisruptionBudget } from "./scaling.ts";
 import { workerConfigMap, workerDeployment } from "./worker.ts";
 
-export type KubernetesObject = ConfigMap | Deployment | PodDisruptionBudget | ScaledObject | Service;
+export type KubernetesObject = ConfigMap | Deployment | NetworkPolicy | PodDisruptionBudget | ScaledObject | Service;
 
 /** One manifest file of the kustomization: its name in the output folder and the objects in it. */
 export interface ManifestFile {
@@ -23,18 +25,19 @@ export interface ManifestFile {
   objects: KubernetesObject[];
 }
 
-/** The gateway's objects, then each API's (its chain Service, spec, workers, scaling, budget). */
+/** The gateway's objects, the NetworkPolicies, then each API's (its chain Service, spec, workers, scaling, budget). */
 export function renderKubernetes(projects: LoadedProject[], raw: RenderOptions): KubernetesObject[] {
   return renderManifestFiles(projects, raw).flatMap((file) => file.objects);
 }
 
-/** As {@link renderKubernetes}, grouped by file: `gateway.yaml`, then `api-<name>.yaml` per API. */
+/** As {@link renderKubernetes}, grouped by file: `gateway.yaml`, `network-policies.yaml`, then `api-<name>.yaml` per API. */
 export function renderManifestFiles(projects: LoadedProject[], raw: RenderOptions): ManifestFile[] {
   const options = resolveRenderOptions(raw);
   const apis = uniqueApis(projects);
   const gateway = [gatewayDeployment(options), gatewayService(), gatewayDisruptionBudget()];
   return [
     { name: "gateway.yaml", objects: gateway },
+    { name: "network-policies.yaml", objects: [gatewayNetworkPolicy(), workerNetworkPolicy()] },
     ...apis.map(({ project, api }) => ({ name: `api-${api.name}.yaml`, objects: apiObjects(project, api, options) })),
   ];
 }
