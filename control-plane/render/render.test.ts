@@ -49,6 +49,10 @@ describe("renderKubernetes: cortex.yaml → worker Deployment", () => {
       "--gpus",
       "0,1",
     ]);
+    assert.deepEqual(find("Deployment", "glia-worker-generator").spec.template.spec.tolerations, [
+      { key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" },
+    ]);
+    assert.equal(find("Deployment", "glia-worker-summarizer").spec.template.spec.tolerations, undefined);
     const plain = find("Deployment", "glia-worker-summarizer").spec.template.spec.containers[0];
     assert.deepEqual(plain.resources, { requests: { cpu: "200m" }, limits: {} });
     assert.ok(!plain.args.includes("--gpus"), "an API without GPUs gets no --gpus");

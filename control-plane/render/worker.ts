@@ -127,6 +127,10 @@ export function workerDeployment(
           automountServiceAccountToken: false,
           securityContext: podSecurityContext(options.layout.user),
           terminationGracePeriodSeconds: graceSeconds(api, options) + EXIT_MARGIN_SECONDS,
+          // GPU nodes are commonly tainted so only pods asking for GPUs land there.
+          ...(api.compute.gpu > 0
+            ? { tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }] }
+            : {}),
           containers: [container],
           volumes,
         },
