@@ -110,6 +110,20 @@ describe("glia render k8s", { timeout: 120_000 }, () => {
     assert.throws(() => new ScaledObject(broken as ConstructorParameters<typeof ScaledObject>[0]).validate());
   });
 
+  it("refuses bad options before writing anything, naming each", async () => {
+    const target = join(out, "refused");
+    const args = ["render", "k8s", "examples/hello", "--out", target, "--nats-url", "nats://user:secret@nats:4222"];
+    const { code, stderr } = await glia([...args, "--image-prefix", "registry"]);
+    assert.equal(code, 1);
+    assert.match(stderr, /--nats-url must be nats:\/\/host:port without credentials/);
+    assert.match(stderr, /--image-prefix must end with \//);
+    assert.ok(!stderr.includes("secret@"), "the credentials written in --nats-url are not echoed");
+    assert.ok(!readdirSync(out).includes("refused"), "nothing was written");
+    const replicas = await glia(["render", "k8s", "examples/hello", "--out", target, "--gateway-replicas", "0"]);
+    assert.equal(replicas.code, 2);
+    assert.match(replicas.stderr, /--gateway-replicas must be a whole number of at least 1, got 0/);
+  });
+
   it("runs command lines glia's CLI accepts: each pod's glia gets as far as connecting to NATS", async () => {
     const deployments = docs.filter(({ doc }) => doc["kind"] === "Deployment");
     assert.equal(deployments.length, 5);

@@ -80,7 +80,8 @@ function optionProblems(o: ResolvedRenderOptions): string[] {
   );
   need(
     /^nats:\/\/[^@/\s]+$/.test(o.natsUrl),
-    `--nats-url must be nats://host:port without credentials (they come from the Secret), not ${o.natsUrl}`,
+    // Not echoed: a URL written with credentials would put them in the terminal and CI logs.
+    `--nats-url must be nats://host:port without credentials (glia's pods read the token from the Secret ${o.natsSecret})`,
   );
   need(
     /^[^/\s:]+:\d+$/.test(o.natsMonitoringEndpoint),
