@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { gliaEnvironment, loadProject, type LoadedProject } from "../config/index.ts";
 import { GliaError } from "../errors.ts";
 import {
@@ -11,6 +11,7 @@ import {
   renderProjectDockerfile,
   type BaseChoice,
 } from "./image.ts";
+import { defaultImageName } from "../render/index.ts";
 import { say } from "./flags.ts";
 
 const DOCKER_INFO_TIMEOUT_MS = 30_000;
@@ -46,7 +47,7 @@ export async function runBuild(target: string, flags: BuildFlags): Promise<void>
   const dockerfile = resolve(cwd, flags.output ?? join(project.projectDir, ".glia", "Dockerfile"));
   await writeBuildFiles(project, base, dockerfile);
   say(`wrote ${shown(cwd, dockerfile)} and its .dockerignore (base ${base.image}: ${base.reason})`);
-  const tag = flags.tag ?? defaultTag(project);
+  const tag = flags.tag ?? defaultImageName(project); // the name glia render k8s gives pods
   const args = ["build", "-t", tag, "-f", shown(cwd, dockerfile), shown(cwd, project.projectDir)];
   const docker = gliaEnvironment().docker;
   process.stdout.write(`${[docker, ...args].map(quote).join(" ")}\n`);
@@ -78,14 +79,6 @@ async function writeBuildFiles(project: LoadedProject, base: BaseChoice, dockerf
 }
 
 /** `glia-<project folder>`, made a valid image name. */
-function defaultTag(project: LoadedProject): string {
-  const name = basename(project.projectDir)
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, "-")
-    .replace(/^[^a-z0-9]+/, "");
-  return `glia-${name || "project"}`;
-}
-
 /** Why Docker cannot build here, or null when `docker info` answers. */
 function dockerAbsent(docker: string): Promise<string | null> {
   return new Promise((done) => {

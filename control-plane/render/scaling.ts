@@ -7,8 +7,7 @@ import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import type { IHPAScalingRules } from "kubernetes-models/autoscaling/v2";
 import type { ResolvedApiSpec } from "../config/index.ts";
-// eslint-disable-next-line no-restricted-imports -- the stream and consumer names are not re-exported by jobs/index.ts
-import { requestStream, WORKER_CONSUMER } from "../jobs/names.ts";
+import { requestStream, WORKER_CONSUMER } from "../jobs/index.ts";
 import { objectLabels, selectorLabels, workerName } from "./labels.ts";
 import type { ResolvedRenderOptions } from "./options.ts";
 
