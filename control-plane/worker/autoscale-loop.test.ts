@@ -76,6 +76,32 @@ describe("the autoscale loop", () => {
     assert.equal(loop.state.reason, "woken by a queued request");
   });
 
+  it("steps from what runs when capacity held it back, not from what it wanted", async () => {
+    const target = recorder();
+    let ticks = 0;
+    const loop = new AutoscaleLoop({
+      api: "c",
+      settings: { ...FAST, maxReplicas: 100, maxUpscaleFactor: 1.5 },
+      initial: 1,
+      inFlight: async () => 100,
+      target,
+      logger: silentLogger(),
+      tickMs: 10,
+      // One runtime for the first ten ticks (say, until a GPU is free), then no limit.
+      capacity: () => (++ticks <= 10 ? { replicas: 1, why: "no GPU free" } : null),
+    });
+    loop.start();
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (target.sizes.length === 0) return;
+        clearInterval(check);
+        resolve();
+      }, 5);
+    });
+    loop.stop();
+    assert.deepEqual(target.sizes, [2], "one step up from the one runtime that ran (+1 or ×1.5)");
+  });
+
   it("runs no more runtimes than there is capacity for, and says why", async () => {
     const target = recorder();
     const states: ScaleState[] = [];

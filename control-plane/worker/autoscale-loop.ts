@@ -107,6 +107,8 @@ export class AutoscaleLoop {
     const decision = this.#scaler.decide(now);
     const limit = this.#o.capacity?.() ?? null;
     const granted = limit && decision.request > limit.replicas ? limit.replicas : decision.request;
+    // The next step is limited from what runs, not from what was wanted.
+    if (granted !== decision.request) this.#scaler.correct(granted);
     const previous = this.#state.requested;
     this.#state = {
       requested: granted,
