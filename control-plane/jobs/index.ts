@@ -27,4 +27,11 @@ export {
 export { followLogs, publishLog, WORKER_LINE, type LogLine } from "./log-stream.ts";
 export { DeadLetters } from "./dead-letters.ts";
 export { PayloadStore } from "./payload-store.ts";
-export { inboxPrefix, permissionsFor, type NatsPermissions, type NatsRole } from "./permissions.ts";
+export {
+  inboxPrefix,
+  permissionsFor,
+  serverUser,
+  type NatsPermissions,
+  type NatsRole,
+  type ServerUser,
+} from "./permissions.ts";

@@ -172,6 +172,25 @@ function cli(): NatsPermissions {
   };
 }
 
+/** A user of a nats-server's `authorization.users`: its NKey's public key and its role's permissions. */
+export interface ServerUser {
+  nkey: string;
+  permissions: { publish: { allow: string[] }; subscribe: { allow: string[] }; allow_responses?: true };
+}
+
+/** `role`'s user in a nats-server configuration (as JSON, which the configuration format reads as written). */
+export function serverUser(publicKey: string, role: NatsRole): ServerUser {
+  const p = permissionsFor(role);
+  return {
+    nkey: publicKey,
+    permissions: {
+      publish: { allow: p.publish },
+      subscribe: { allow: p.subscribe },
+      ...(p.allowResponses ? { allow_responses: true as const } : {}),
+    },
+  };
+}
+
 function checkedApi(api: string): string {
   if (!isApiName(api)) throw new TypeError(`not an API name: ${JSON.stringify(api)}`);
   return api;

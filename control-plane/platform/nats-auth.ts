@@ -1,7 +1,7 @@
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { nkeys } from "@nats-io/transport-node";
-import { inboxPrefix, permissionsFor, type NatsPermissions, type NatsRole } from "../jobs/index.ts";
+import { inboxPrefix, serverUser, type NatsRole } from "../jobs/index.ts";
 import type { NatsCredentials } from "./nats-connect.ts";
 
 /**
@@ -67,7 +67,7 @@ export class LocalNatsAuth {
 
   /** The nats-server `authorization` block: every identity's public key and permissions. */
   authorization(): string {
-    const users = [...this.#entries.values()].map((e) => `    ${userEntry(e.publicKey, permissionsFor(e.role))}`);
+    const users = [...this.#entries.values()].map((e) => `    ${userEntry(e.publicKey, e.role)}`);
     return `authorization {\n  users = [\n${users.join("\n")}\n  ]\n}`;
   }
 
@@ -85,12 +85,7 @@ function roleName(role: NatsRole): string {
   return role.kind === "worker" ? `worker-${role.api}` : role.kind;
 }
 
-/** One user of the configuration; subjects are quoted, so `$JS…` is taken as written. */
-function userEntry(publicKey: string, p: NatsPermissions): string {
-  const list = (subjects: string[]): string => `[${subjects.map((s) => JSON.stringify(s)).join(", ")}]`;
-  const responses = p.allowResponses ? ", allow_responses: true" : "";
-  return (
-    `{ nkey: ${JSON.stringify(publicKey)}, permissions: { publish: { allow: ${list(p.publish)} }, ` +
-    `subscribe: { allow: ${list(p.subscribe)} }${responses} } }`
-  );
+/** One user of the configuration, as JSON: subjects are quoted, so `$JS…` is taken as written. */
+function userEntry(publicKey: string, role: NatsRole): string {
+  return JSON.stringify(serverUser(publicKey, role));
 }
