@@ -6,7 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +27,13 @@ const PROJECT_OF: Record<string, string> = {
   "iris-classifier": "examples/iris",
   generator: "test/fixtures/render-gpu-shm-scale-to-zero",
   summarizer: "test/fixtures/render-gpu-shm-scale-to-zero",
+};
+
+/** Where each project's image (as glia build tags it) comes from here. */
+const PROJECT_OF_IMAGE: Record<string, string> = {
+  "glia-hello": "examples/hello",
+  "glia-iris": "examples/iris",
+  "glia-render-gpu-shm-scale-to-zero": "test/fixtures/render-gpu-shm-scale-to-zero",
 };
 
 type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -56,37 +63,55 @@ describe("glia render k8s", { timeout: 120_000 }, () => {
     out = mkdtempSync(join(tmpdir(), "glia-render-k8s-"));
     const { code, stderr } = await glia(["render", "k8s", ...PROJECTS, "--out", out, "--image-tag", "v1"]);
     assert.equal(code, 0, stderr);
-    docs = readdirSync(out)
-      .filter((file) => file !== "kustomization.yaml")
-      .flatMap((file) =>
-        parseAllDocuments(readFileSync(join(out, file), "utf8")).map((d) => ({ file, doc: d.toJSON() as Doc })),
-      );
+    docs = manifestFiles().flatMap((file) =>
+      parseAllDocuments(readFileSync(join(out, file), "utf8")).map((d) => ({ file, doc: d.toJSON() as Doc })),
+    );
   });
   after(async () => {
     await stopClis(started);
     rmSync(out, { recursive: true, force: true });
   });
 
-  it("lists every file it wrote in kustomization.yaml, one per API plus the gateway's", () => {
+  it("lists every manifest it wrote in kustomization.yaml, one per API plus the gateway's, policies and deploy Jobs", () => {
     const kustomization = parse(readFileSync(join(out, "kustomization.yaml"), "utf8"));
-    const written = readdirSync(out).filter((f) => f !== "kustomization.yaml");
+    const written = manifestFiles();
     assert.deepEqual([...kustomization.resources].sort(), written.sort());
     assert.deepEqual(written.sort(), [
       "api-generator.yaml",
       "api-hello.yaml",
       "api-iris-classifier.yaml",
       "api-summarizer.yaml",
+      "deploy-jobs.yaml",
       "gateway.yaml",
       "network-policies.yaml",
     ]);
+    assert.deepEqual(
+      readdirSync(out).sort(),
+      [...written, "kustomization.yaml", "nats-identities", "nats-values.yaml"].sort(),
+    );
+  });
+
+  it("keeps the NATS identities' seeds private, and the same when rendering again", async () => {
+    const dir = join(out, "nats-identities");
+    assert.equal(statSync(out).mode & 0o777, 0o700);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    const seeds = readdirSync(dir).filter((f) => f.endsWith(".nk"));
+    assert.equal(seeds.length, 3 + 4, seeds.join(", "));
+    for (const seed of seeds) assert.equal(statSync(join(dir, seed)).mode & 0o777, 0o600, seed);
+    assert.match(readFileSync(join(dir, ".gitignore"), "utf8"), /^\*\.nk$/m);
+    const values = readFileSync(join(out, "nats-values.yaml"), "utf8");
+    for (const seed of seeds) assert.ok(!values.includes(readFileSync(join(dir, seed), "utf8").trim()), seed);
+    const before = readFileSync(join(dir, "gateway.nk"), "utf8");
+    const { code, stderr } = await glia(["render", "k8s", ...PROJECTS, "--out", out, "--image-tag", "v1"]);
+    assert.equal(code, 0, stderr);
+    assert.equal(readFileSync(join(dir, "gateway.nk"), "utf8"), before, "rendering again keeps the identities");
+    assert.equal(readFileSync(join(out, "nats-values.yaml"), "utf8"), values);
   });
 
   it("writes core objects that kubernetes-validate --strict accepts", async () => {
     const core = docs.filter(({ doc }) => doc["kind"] !== "ScaledObject");
     assert.ok(core.length >= 3 + 2 + 4 * 4, `only ${core.length} core objects`);
-    const files = readdirSync(out)
-      .filter((f) => f !== "kustomization.yaml")
-      .map((f) => join(out, f));
+    const files = manifestFiles().map((f) => join(out, f));
     const args = ["--strict", "--kubernetes-version", KUBERNETES_VERSION, ...files];
     const { stdout, stderr } = await promisify(execFile)(VALIDATE, args).catch((err: Error & { stdout: string }) => {
       assert.fail(`kubernetes-validate rejected the manifests:\n${err.stdout}`);
@@ -125,8 +150,8 @@ describe("glia render k8s", { timeout: 120_000 }, () => {
   });
 
   it("runs command lines glia's CLI accepts: each pod's glia gets as far as connecting to NATS", async () => {
-    const deployments = docs.filter(({ doc }) => doc["kind"] === "Deployment");
-    assert.equal(deployments.length, 5);
+    const deployments = docs.filter(({ doc }) => doc["kind"] === "Deployment" || doc["kind"] === "Job");
+    assert.equal(deployments.length, 5 + 3);
     const natsUrl = `nats://127.0.0.1:${await closedPort()}`;
     const scratch = mkdtempSync(join(tmpdir(), "glia-render-args-"));
     try {
@@ -154,6 +179,7 @@ describe("glia render k8s", { timeout: 120_000 }, () => {
  */
 function here(args: string[], deployment: Doc, scratch: string, natsUrl: string): string[] {
   const api: string | undefined = deployment["metadata"].labels["glia.dev/api"];
+  const image: string = deployment["spec"].template.spec.containers[0].image;
   const values: Record<string, string> = {
     "--nats-url": natsUrl,
     "--host": "127.0.0.1",
@@ -169,7 +195,15 @@ function here(args: string[], deployment: Doc, scratch: string, natsUrl: string)
       "--python": "python3",
     });
   }
-  return args.map((word, i) => (i > 0 && values[args[i - 1]!] !== undefined ? values[args[i - 1]!]! : word));
+  const project = PROJECT_OF_IMAGE[image.replace(/:v1$/, "")];
+  return args
+    .map((word, i) => (i > 0 && values[args[i - 1]!] !== undefined ? values[args[i - 1]!]! : word))
+    .map((word) => (word === "/srv/project" && project ? join(ROOT, project) : word));
+}
+
+/** The manifests (kustomization resources) in the output folder. */
+function manifestFiles(): string[] {
+  return readdirSync(out).filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml" && f !== "nats-values.yaml");
 }
 
 function configMapOf(api: string): Doc {

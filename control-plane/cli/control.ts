@@ -14,12 +14,26 @@ import {
   type LogLine,
   type RegistryEntry,
 } from "../jobs/index.ts";
-import { connectNats, deployProject, readState, Reconciler, requeue, WorkerStartError } from "../platform/index.ts";
-import { say, UsageError } from "./flags.ts";
+import {
+  connectNats,
+  deployProject,
+  provisionQueues,
+  readState,
+  Reconciler,
+  requeue,
+  WorkerStartError,
+} from "../platform/index.ts";
+import { say, UsageError, wholeNumber } from "./flags.ts";
 
 export interface ControlFlags {
   natsUrl?: string;
   output: "pretty" | "json";
+}
+
+export interface DeployFlags extends ControlFlags {
+  wait?: boolean;
+  provision?: boolean;
+  replicas?: string;
 }
 
 interface Connected {
@@ -29,18 +43,22 @@ interface Connected {
 }
 
 /** Finds the running platform: `--nats-url`/`NATS_URL`, else the one `glia up` recorded. */
-async function connectPlatform(flags: ControlFlags): Promise<Connected> {
+async function connectPlatform(flags: ControlFlags, replicas = 1): Promise<Connected> {
   const state = await readState();
   const natsUrl = flags.natsUrl ?? state?.natsUrl;
   if (!natsUrl) throw new UsageError("no running glia found; start one with `glia up`, or pass --nats-url");
   // The platform's record names the CLI's own NATS identity when glia started the server.
   const credentials = flags.natsUrl ? undefined : state?.nats?.cli;
   const nc = await connectNats(natsUrl, { name: "glia-cli", timeout: 5_000 }, credentials);
-  return { nc, registry: await ApiRegistry.open(nc), gatewayUrl: flags.natsUrl ? null : (state?.url ?? null) };
+  return {
+    nc,
+    registry: await ApiRegistry.open(nc, { replicas }),
+    gatewayUrl: flags.natsUrl ? null : (state?.url ?? null),
+  };
 }
 
-async function withPlatform<T>(flags: ControlFlags, work: (c: Connected) => Promise<T>): Promise<T> {
-  const c = await connectPlatform(flags);
+async function withPlatform<T>(flags: ControlFlags, work: (c: Connected) => Promise<T>, replicas = 1): Promise<T> {
+  const c = await connectPlatform(flags, replicas);
   try {
     return await work(c);
   } finally {
@@ -49,20 +67,31 @@ async function withPlatform<T>(flags: ControlFlags, work: (c: Connected) => Prom
 }
 
 /** `glia deploy [config]`: validate, bundle, write the registry; the platform rolls the change out. */
-export async function runDeploy(target: string | undefined, flags: ControlFlags & { wait?: boolean }): Promise<void> {
+export async function runDeploy(target: string | undefined, flags: DeployFlags): Promise<void> {
   const base = gliaEnvironment().invocationDir;
+  const replicas = flags.replicas === undefined ? 1 : wholeNumber("--replicas", flags.replicas);
+  if (flags.provision && !flags.natsUrl)
+    throw new UsageError("--provision is for a platform whose workers run elsewhere: give its NATS with --nats-url");
+  if (flags.provision && flags.wait)
+    throw new UsageError("--wait waits for glia up's workers; with --provision, watch the workers' pods instead");
   const project = await loadProject(resolve(base, target ?? "."));
   project.warnings.forEach((w) => say(`warning: ${w}`));
-  await withPlatform(flags, async ({ registry }) => {
-    const results = await deployProject(registry, project);
-    if (flags.output === "json") console.log(JSON.stringify(results));
-    for (const r of results) {
-      if (flags.output === "pretty")
-        say(r.action === "up to date" ? `${r.name} (AsyncAPI) is up to date` : `${r.action} ${r.name} (AsyncAPI)`);
-    }
-    if (flags.wait) await waitLive(registry, results);
-    if (flags.output === "pretty") say("\nglia get  (show api statuses)\nglia get <name>  (show api info)");
-  });
+  await withPlatform(
+    flags,
+    async ({ nc, registry }) => {
+      // Queues first: once an entry is in the registry, gateways accept requests for it.
+      if (flags.provision) await provisionQueues(nc, project, { replicas });
+      const results = await deployProject(registry, project);
+      if (flags.output === "json") console.log(JSON.stringify(results));
+      for (const r of results) {
+        if (flags.output === "pretty")
+          say(r.action === "up to date" ? `${r.name} (AsyncAPI) is up to date` : `${r.action} ${r.name} (AsyncAPI)`);
+      }
+      if (flags.wait) await waitLive(registry, results);
+      if (flags.output === "pretty") say("\nglia get  (show api statuses)\nglia get <name>  (show api info)");
+    },
+    replicas,
+  );
 }
 
 async function waitLive(registry: ApiRegistry, results: Array<{ name: string; deployedAt: string }>): Promise<void> {

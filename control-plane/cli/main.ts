@@ -120,6 +120,11 @@ program
   .description("validate a cortex.yaml, bundle its project and deploy its APIs to the running platform")
   .argument("[config]", "a cortex.yaml file or the folder holding it", ".")
   .option("--wait", "wait until the APIs serve (exit 1 if one cannot start)")
+  .option(
+    "--provision",
+    "also create the APIs' queues, for workers started with --provisioned (a cluster's; needs --nats-url)",
+  )
+  .option("--replicas <n>", "replicas of the streams and stores it creates, on a clustered NATS", "1")
   .addOption(natsOption())
   .addOption(outputOption())
   .action(runDeploy);
@@ -186,9 +191,10 @@ program
   .option("--nats-url <url>", "the cluster's NATS, without credentials", "nats://nats:4222")
   .option("--nats-monitoring <host:port>", "NATS's monitoring endpoint, where KEDA reads the queue lag", "nats:8222")
   .option("--nats-account <account>", "the NATS account of glia's streams", "$G")
-  .option("--nats-secret <name>", "the Secret holding the NATS token", "glia-nats")
-  .option("--nats-secret-key <key>", "the token's key in that Secret", "token")
-  .option("--nats-replicas <n>", "replicas of streams and stores (3 on a clustered NATS)", "1")
+  .option("--nats-release <name>", "the NATS chart's Helm release (its pods' NetworkPolicy selects it)", "nats")
+  .option("--nats-storage <size>", "each NATS node's JetStream volume", "10Gi")
+  .option("--keda-namespace <namespace>", "the namespace of KEDA's operator (let to NATS's monitoring port)", "keda")
+  .option("--nats-replicas <n>", "replicas of streams and stores, and the NATS nodes nats-values.yaml asks for", "3")
   .option("--request-timeout <seconds>", "deadline of one handler call where an API sets none", "3600")
   .option("--namespace <namespace>", "the namespace kustomization.yaml sets (default: kubectl's)")
   .action(runRenderK8s);

@@ -4,12 +4,26 @@
  * behind glia's gateway, for `kubectl apply -k <dir>`.
  */
 import { existsSync } from "node:fs";
-import { chmod, mkdir, writeFile } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { nkeys } from "@nats-io/transport-node";
 import { gliaEnvironment, loadProject } from "../config/index.ts";
-import { manifestTexts, renderManifestFiles, resolveRenderOptions, type RenderOptions } from "../render/index.ts";
+import type { NatsRole } from "../jobs/index.ts";
+import {
+  IDENTITIES_DIR,
+  identityFile,
+  identityName,
+  manifestTexts,
+  NATS_VALUES_FILE,
+  renderManifestFiles,
+  renderNatsValues,
+  renderRoles,
+  resolveRenderOptions,
+  type PublicKeys,
+  type RenderOptions,
+} from "../render/index.ts";
 import { CPU_BASE_IMAGE, IMAGE_PROJECT_DIR, IMAGE_USER } from "./image.ts";
-import { say, wholeNumber } from "./flags.ts";
+import { say, UsageError, wholeNumber } from "./flags.ts";
 
 /** `GLIA_CACHE_DIR` in `Dockerfile.cpu` and `Dockerfile.gpu`, where `glia build --prepare` links each API's environment. */
 export const IMAGE_CACHE_DIR = "/var/cache/glia";
@@ -23,8 +37,9 @@ export interface RenderK8sFlags {
   natsUrl?: string;
   natsMonitoring?: string;
   natsAccount?: string;
-  natsSecret?: string;
-  natsSecretKey?: string;
+  natsRelease?: string;
+  natsStorage?: string;
+  kedaNamespace?: string;
   natsReplicas?: string;
   requestTimeout?: string;
   namespace?: string;
@@ -44,8 +59,9 @@ export function renderOptionsFrom(flags: RenderK8sFlags): RenderOptions {
     natsUrl: flags.natsUrl,
     natsMonitoringEndpoint: flags.natsMonitoring,
     natsAccount: flags.natsAccount,
-    natsSecret: flags.natsSecret,
-    natsSecretKey: flags.natsSecretKey,
+    natsRelease: flags.natsRelease,
+    natsStorage: flags.natsStorage,
+    kedaNamespace: flags.kedaNamespace,
     natsReplicas: whole("--nats-replicas", flags.natsReplicas),
     requestTimeoutSeconds: whole("--request-timeout", flags.requestTimeout),
     namespace: flags.namespace ?? null,
@@ -59,15 +75,59 @@ export async function runRenderK8s(targets: string[], flags: RenderK8sFlags): Pr
   const projects = await Promise.all(named.map((target) => loadProject(resolve(base, target))));
   for (const warning of projects.flatMap((p) => p.warnings)) say(`warning: ${warning}`);
   const options = resolveRenderOptions(renderOptionsFrom(flags));
-  const texts = manifestTexts(renderManifestFiles(projects, options), options.namespace);
+  const files = renderManifestFiles(projects, options);
+  const roles = renderRoles(projects);
   const out = resolve(base, flags.out);
-  const created = !existsSync(out);
-  await mkdir(out, { recursive: true, mode: 0o700 });
-  if (created) await chmod(out, 0o700);
+  await privateFolder(out);
+  const keys = await identityKeys(out, roles);
+  const natsValues = renderNatsValues(projects, options, keys);
+  const texts = manifestTexts(files, { namespace: options.namespace, roles, natsValues });
   for (const [name, text] of texts) await writeFile(join(out, name), text, { mode: 0o600 });
   const shown = relative(base, out) || ".";
-  say(`wrote ${[...texts.keys()].join(", ")} to ${shown}; apply with: kubectl apply -k ${shown}`);
+  say(`wrote ${[...texts.keys()].join(", ")} and ${IDENTITIES_DIR}/ to ${shown}`);
+  say(`NATS:  helm install ${options.natsRelease} nats/nats -f ${join(shown, NATS_VALUES_FILE)}`);
+  say(`glia:  kubectl apply -k ${shown}   (the cluster needs KEDA, in the namespace ${options.kedaNamespace})`);
   say(
-    `the cluster needs KEDA, a NATS with JetStream at ${options.natsUrl}, and the Secret ${options.natsSecret} (key ${options.natsSecretKey}: the NATS token)`,
+    `${IDENTITIES_DIR}/ holds the NATS identities' private seeds: keep it out of version control (it has a .gitignore)`,
   );
+}
+
+async function privateFolder(dir: string): Promise<void> {
+  const created = !existsSync(dir);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (created) await chmod(dir, 0o700);
+}
+
+/**
+ * Each role's NKey public key: from its seed in `<out>/nats-identities/` when one is there (so
+ * rendering again keeps the identities the cluster knows), else from a new seed written there (0600).
+ */
+async function identityKeys(out: string, roles: NatsRole[]): Promise<PublicKeys> {
+  const dir = join(out, IDENTITIES_DIR);
+  await privateFolder(dir);
+  await chmod(dir, 0o700);
+  await writeFile(join(dir, ".gitignore"), "# NKey seeds: secrets, never committed.\n*.nk\n", { mode: 0o600 });
+  const keys = new Map<string, string>();
+  for (const role of roles) {
+    const file = join(out, identityFile(role));
+    keys.set(identityName(role), existsSync(file) ? await publicKeyOf(file) : await newSeed(file));
+  }
+  return keys;
+}
+
+async function publicKeyOf(file: string): Promise<string> {
+  const seed = (await readFile(file, "utf8")).trim();
+  try {
+    return nkeys.fromSeed(new TextEncoder().encode(seed)).getPublicKey();
+  } catch {
+    // The seed itself is not shown: it is a secret.
+    throw new UsageError(`${file} is not an NKey user seed; delete it to have a new identity made`);
+  }
+}
+
+async function newSeed(file: string): Promise<string> {
+  const pair = nkeys.createUser();
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await writeFile(file, `${new TextDecoder().decode(pair.getSeed())}\n`, { mode: 0o600, flag: "wx" });
+  return pair.getPublicKey();
 }

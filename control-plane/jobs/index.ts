@@ -12,7 +12,7 @@ export {
   type RequestError,
   type RequestRecord,
 } from "./record.ts";
-export { isApiName, isRequestId, requestStream, WORKER_CONSUMER } from "./names.ts";
+export { isApiName, isRequestId, NATS_MAX_PAYLOAD_BYTES, requestStream, WORKER_CONSUMER } from "./names.ts";
 export { RecordWaiters } from "./record-waiters.ts";
 export { QueueFullError, RecordTooLargeError, StoreUnavailableError } from "./errors.ts";
 export { answerScrapes, scrapeWorkers } from "./metrics-exchange.ts";

@@ -25,6 +25,13 @@ export const PAYLOADS_STORE = "glia-payloads";
 /** The durable pull consumer shared by all workers of one API. */
 export const WORKER_CONSUMER = "workers";
 
+/**
+ * The largest message glia's nats-servers take (`max_payload`), local or a cluster's: 8 MiB, the
+ * most the server recommends. Messages glia writes stay far below it (larger payloads and results
+ * go to the object stores in chunks); the room is for headers and clients of the operator's own.
+ */
+export const NATS_MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
+
 /** Request ids are the UUIDs the gateway makes; anything else is refused before touching NATS. */
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -1,5 +1,7 @@
 import { claimEndpoints, ConfigError, type LoadedProject } from "../config/index.ts";
-import type { ApiRegistry } from "../jobs/index.ts";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { DeadLetters, WorkQueue, type ApiRegistry } from "../jobs/index.ts";
+import { maxDeliveries } from "../worker/index.ts";
 import { bundleProject } from "./bundle.ts";
 
 export type DeployAction = "creating" | "updating" | "up to date";
@@ -33,6 +35,27 @@ export async function deployProject(registry: ApiRegistry, project: LoadedProjec
     results.push({ name: spec.name, action, bundle: bundle.name, deployedAt });
   }
   return results;
+}
+
+/**
+ * `glia deploy --provision`: creates (or updates) each API's queue and dead-letter stream, as
+ * `glia up` does before it starts a worker, for a platform whose workers only use them (a
+ * cluster's pods run `glia worker --provisioned`, whose NATS identity cannot create streams).
+ */
+export async function provisionQueues(
+  nc: NatsConnection,
+  project: LoadedProject,
+  options: { replicas: number },
+): Promise<void> {
+  const queue = await WorkQueue.open(nc, { replicas: options.replicas });
+  const deadLetters = await DeadLetters.open(nc, { replicas: options.replicas });
+  for (const spec of project.apis) {
+    await deadLetters.ensure(spec.name);
+    await queue.ensure(spec.name, {
+      maxQueued: spec.glia.maxQueuedRequests,
+      maxDeliver: maxDeliveries(spec.glia.retries),
+    });
+  }
 }
 
 /**

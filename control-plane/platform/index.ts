@@ -20,7 +20,7 @@ export { startGatewayService } from "./gateway-service.ts";
 export { checkWorkerPlan, loadWorkerSpec, modelStoreSettings, type WorkerPlan } from "./worker-plan.ts";
 export { serveWorker } from "./worker-serve.ts";
 export { WorkerProcess } from "./worker-process.ts";
-export { deployProject } from "./deploy.ts";
+export { deployProject, provisionQueues } from "./deploy.ts";
 export { Reconciler } from "./reconciler.ts";
 export { readState, stateFile } from "./state.ts";
 export { requeue } from "./requeue.ts";

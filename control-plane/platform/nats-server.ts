@@ -7,10 +7,9 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ChildExitedError, ChildNotReadyError, ChildSpawnError, startChild, type Child } from "../process/index.ts";
 import { gliaEnvironment } from "../config/index.ts";
+import { NATS_MAX_PAYLOAD_BYTES } from "../jobs/index.ts";
 import { NatsStartError } from "./errors.ts";
 
-/** Largest message the local server accepts: 8 MiB (the server warns above that). */
-export const LOCAL_MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
 
 export interface NatsServerOptions {
   /** JetStream's store; keep it between runs to keep queued requests and results. */
@@ -155,7 +154,7 @@ let configWrites = 0;
 async function writeConfig(conf: string, options: NatsServerOptions): Promise<void> {
   const store = JSON.stringify(join(options.dataDir, "jetstream"));
   const auth = options.authorization?.() ?? "";
-  const text = `max_payload: ${LOCAL_MAX_PAYLOAD_BYTES}\njetstream {\n  store_dir: ${store}\n}\n${auth}\n`;
+  const text = `max_payload: ${NATS_MAX_PAYLOAD_BYTES}\njetstream {\n  store_dir: ${store}\n}\n${auth}\n`;
   const partial = `${conf}.partial-${process.pid}-${++configWrites}`;
   await writeFile(partial, text, { mode: 0o600 });
   await rename(partial, conf);

@@ -9,7 +9,8 @@ import { Deployment } from "kubernetes-models/apps/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { chainServiceName, GATEWAY_NAME, objectLabels, selectorLabels } from "./labels.ts";
 import type { ResolvedRenderOptions } from "./options.ts";
-import { podSecurityContext, containerSecurityContext, natsTokenEnv } from "./pod.ts";
+import { identityMount } from "./identities.ts";
+import { podSecurityContext, containerSecurityContext } from "./pod.ts";
 
 /** The gateway's public port, in the pod and on its Service's target. */
 export const GATEWAY_PORT = 8080;
@@ -38,6 +39,8 @@ export function gatewayArgs(options: ResolvedRenderOptions): string[] {
   ];
 }
 
+const IDENTITY = identityMount({ kind: "gateway" });
+
 function gatewayContainer(options: ResolvedRenderOptions): IContainer {
   const probe = (path: string, periodSeconds: number) => ({
     httpGet: { path, port: "http" },
@@ -54,7 +57,7 @@ function gatewayContainer(options: ResolvedRenderOptions): IContainer {
       { name: "internal", containerPort: CHAIN_PORT, protocol: "TCP" },
     ],
     env: [
-      natsTokenEnv(options),
+      ...IDENTITY.env,
       // API keys the public listener requires, when the Secret exists (see README).
       {
         name: "GLIA_API_KEYS",
@@ -65,7 +68,7 @@ function gatewayContainer(options: ResolvedRenderOptions): IContainer {
     readinessProbe: probe("/readyz", 5),
     resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
     securityContext: { ...containerSecurityContext(), readOnlyRootFilesystem: true },
-    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, IDENTITY.mount],
   };
 }
 
@@ -84,7 +87,7 @@ export function gatewayDeployment(options: ResolvedRenderOptions): Deployment {
           // The gateway answers the requests in flight on SIGTERM; long polls end within this.
           terminationGracePeriodSeconds: 60,
           containers: [gatewayContainer(options)],
-          volumes: [{ name: "tmp", emptyDir: {} }],
+          volumes: [{ name: "tmp", emptyDir: {} }, IDENTITY.volume],
         },
       },
     },

@@ -8,10 +8,14 @@ export { resolveRenderOptions, type ImageLayout, type RenderOptions, type Resolv
 export {
   kustomization,
   manifestTexts,
+  NATS_VALUES_FILE,
   renderKubernetes,
   renderManifestFiles,
+  renderNatsValues,
+  renderRoles,
   type KubernetesObject,
   type ManifestFile,
 } from "./render.ts";
+export { identityFile, identityName, IDENTITIES_DIR, type PublicKeys } from "./identities.ts";
 export { defaultImageName } from "./worker.ts";
 export { API_LABEL } from "./labels.ts";

@@ -1,7 +1,7 @@
 /** The Kubernetes labels every rendered object carries, and the selectors built from them. */
 
 /** Which part of glia an object belongs to (`app.kubernetes.io/component`). */
-export type Component = "gateway" | "worker";
+export type Component = "gateway" | "worker" | "deploy" | "nats";
 
 /** The label naming the API an object serves. */
 export const API_LABEL = "glia.dev/api";

@@ -27,11 +27,13 @@ export interface RenderOptions {
   natsMonitoringEndpoint?: string;
   /** The NATS account holding glia's streams. @default "$G" */
   natsAccount?: string;
-  /** The Secret holding the NATS token (`NATS_TOKEN`) glia's pods connect with. @default "glia-nats" */
-  natsSecret?: string;
-  /** The key of the token in {@link natsSecret}. @default "token" */
-  natsSecretKey?: string;
-  /** Replicas of every stream and store (3 on a clustered NATS). @default 1 */
+  /** The NATS chart's release name: its pods' `app.kubernetes.io/instance`, which the NetworkPolicy selects. @default "nats" */
+  natsRelease?: string;
+  /** The size of each NATS node's JetStream volume. @default "10Gi" */
+  natsStorage?: string;
+  /** The namespace KEDA's operator runs in, the only one let to NATS's monitoring port. @default "keda" */
+  kedaNamespace?: string;
+  /** Replicas of every stream and store, and NATS nodes (1: one node, no cluster). @default 3 */
   natsReplicas?: number;
   /** Deadline of one handler call when an API sets no `glia.timeout`, in seconds. @default 3600 */
   requestTimeoutSeconds?: number;
@@ -42,7 +44,6 @@ export interface RenderOptions {
 export type ResolvedRenderOptions = Required<RenderOptions>;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /** Fills in the defaults and checks every option, naming each that is wrong in one error. */
 export function resolveRenderOptions(raw: RenderOptions): ResolvedRenderOptions {
@@ -53,9 +54,10 @@ export function resolveRenderOptions(raw: RenderOptions): ResolvedRenderOptions 
     natsUrl: "nats://nats:4222",
     natsMonitoringEndpoint: "nats:8222",
     natsAccount: "$G",
-    natsSecret: "glia-nats",
-    natsSecretKey: "token",
-    natsReplicas: 1,
+    natsRelease: "nats",
+    natsStorage: "10Gi",
+    kedaNamespace: "keda",
+    natsReplicas: 3,
     requestTimeoutSeconds: 3600,
     namespace: null,
     ...withoutUndefined(raw),
@@ -81,17 +83,24 @@ function optionProblems(o: ResolvedRenderOptions): string[] {
   need(
     /^nats:\/\/[^@/\s]+$/.test(o.natsUrl),
     // Not echoed: a URL written with credentials would put them in the terminal and CI logs.
-    `--nats-url must be nats://host:port without credentials (glia's pods read the token from the Secret ${o.natsSecret})`,
+    "--nats-url must be nats://host:port without credentials (each glia pod connects with an NKey of its own, from a Secret)",
   );
   need(
     /^[^/\s:]+:\d+$/.test(o.natsMonitoringEndpoint),
     `--nats-monitoring must be host:port, not ${o.natsMonitoringEndpoint}`,
   );
   need(
-    DNS_SUBDOMAIN.test(o.natsSecret) && o.natsSecret.length <= 253,
-    `--nats-secret must be a Secret name, not ${o.natsSecret}`,
+    DNS_LABEL.test(o.natsRelease) && o.natsRelease.length <= 53,
+    `--nats-release must be a Helm release name, not ${o.natsRelease}`,
   );
-  need(/^[-._a-zA-Z0-9]+$/.test(o.natsSecretKey), `--nats-secret-key must be a Secret key, not ${o.natsSecretKey}`);
+  need(
+    DNS_LABEL.test(o.kedaNamespace) && o.kedaNamespace.length <= 63,
+    `--keda-namespace must be a namespace name, not ${o.kedaNamespace}`,
+  );
+  need(
+    /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/.test(o.natsStorage),
+    `--nats-storage must be a quantity such as 10Gi, not ${o.natsStorage}`,
+  );
   need(
     o.imageTag === null || /^[\w][\w.-]{0,127}$/.test(o.imageTag),
     `--image-tag must be an image tag, not ${o.imageTag}`,

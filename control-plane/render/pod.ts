@@ -1,6 +1,5 @@
-/** What every glia pod shares: a non-root, locked-down security context and the NATS token from a Secret. */
-import type { IEnvVar, IPodSecurityContext, ISecurityContext } from "kubernetes-models/v1";
-import type { ResolvedRenderOptions } from "./options.ts";
+/** What every glia pod shares: a non-root, locked-down security context. */
+import type { IPodSecurityContext, ISecurityContext } from "kubernetes-models/v1";
 
 /** Runs as the images' own numeric user (`uid:gid`), never root. */
 export function podSecurityContext(user: string): IPodSecurityContext {
@@ -16,12 +15,4 @@ export function podSecurityContext(user: string): IPodSecurityContext {
 
 export function containerSecurityContext(): ISecurityContext {
   return { allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ["ALL"] } };
-}
-
-/** `NATS_TOKEN`, read from the Secret: glia's NATS client uses it for a server given by URL. */
-export function natsTokenEnv(options: ResolvedRenderOptions): IEnvVar {
-  return {
-    name: "NATS_TOKEN",
-    valueFrom: { secretKeyRef: { name: options.natsSecret, key: options.natsSecretKey } },
-  };
 }

@@ -6,7 +6,16 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { checkResolvedSpec, loadProject, RegistryEntryError, type LoadedProject } from "../config/index.ts";
-import { manifestTexts, renderKubernetes, renderManifestFiles, RenderError, type RenderOptions } from "./index.ts";
+import { NATS_MAX_PAYLOAD_BYTES, permissionsFor } from "../jobs/index.ts";
+import {
+  manifestTexts,
+  renderKubernetes,
+  renderManifestFiles,
+  renderNatsValues,
+  renderRoles,
+  RenderError,
+  type RenderOptions,
+} from "./index.ts";
 
 const FIXTURE = fileURLToPath(new URL("../../test/fixtures/render-gpu-shm-scale-to-zero", import.meta.url));
 const OPTIONS: RenderOptions = {
@@ -95,19 +104,37 @@ describe("renderKubernetes: cortex.yaml → worker Deployment", () => {
     );
   });
 
-  it("reads the NATS token from a Secret and never writes a credential", async () => {
-    const { plain } = await rendered({ natsSecret: "nats-auth", natsSecretKey: "glia" });
-    const containers = plain
-      .filter((o) => o["kind"] === "Deployment")
-      .flatMap((o) => o["spec"].template.spec.containers as Array<{ env: Array<Record<string, any>> }>); // eslint-disable-line @typescript-eslint/no-explicit-any
-    assert.equal(containers.length, 3);
-    for (const { env } of containers) {
-      const token = env.find((e) => e["name"] === "NATS_TOKEN");
-      assert.deepEqual(token, { name: "NATS_TOKEN", valueFrom: { secretKeyRef: { name: "nats-auth", key: "glia" } } });
-      assert.ok(
-        env.every((e) => e["value"] === undefined),
-        "no env var is written as plain text",
+  it("gives each pod its role's NATS identity from a Secret and never writes a credential", async () => {
+    const { plain } = await rendered();
+    const pods = plain
+      .filter((o) => o["kind"] === "Deployment" || o["kind"] === "Job")
+      .map((o) => ({ name: o["metadata"].name as string, spec: o["spec"].template.spec }));
+    assert.deepEqual(pods.map((p) => p.name).sort(), [
+      "glia-deploy-render-gpu-shm-scale-to-zero-" + pods.find((p) => p.name.startsWith("glia-deploy-"))!.name.slice(-8),
+      "glia-gateway",
+      "glia-worker-generator",
+      "glia-worker-summarizer",
+    ]);
+    const expected: Record<string, [string, string]> = {
+      "glia-gateway": ["glia-nats-gateway", "_INBOX_gateway"],
+      "glia-worker-generator": ["glia-nats-worker-generator", "_INBOX_worker_generator"],
+      "glia-worker-summarizer": ["glia-nats-worker-summarizer", "_INBOX_worker_summarizer"],
+    };
+    for (const { name, spec } of pods) {
+      const [secret, inbox] = expected[name] ?? ["glia-nats-platform", "_INBOX_platform"];
+      const volume = spec.volumes.find((v: Record<string, any>) => v["name"] === "nats-identity"); // eslint-disable-line @typescript-eslint/no-explicit-any
+      assert.equal(volume.secret.secretName, secret, name);
+      assert.equal(volume.secret.defaultMode, 0o400, name);
+      const env = spec.containers[0].env as Array<Record<string, string>>;
+      assert.deepEqual(
+        env.filter((e) => e["name"]!.startsWith("NATS_")),
+        [
+          { name: "NATS_NKEY", value: "/var/run/glia/nats/nkey" },
+          { name: "NATS_INBOX_PREFIX", value: inbox },
+        ],
+        name,
       );
+      assert.ok(!JSON.stringify(spec).includes("SU"), `${name}: no NKey seed in the manifest`);
     }
     assert.throws(() => renderKubernetes([], { ...OPTIONS }), RenderError);
   });
@@ -200,22 +227,85 @@ describe("renderKubernetes: the gateway and labels", () => {
       const labels = object["metadata"].labels;
       const what = `${object["kind"]}/${object["metadata"].name}`;
       assert.equal(labels["app.kubernetes.io/name"], "glia", what);
-      assert.match(labels["app.kubernetes.io/component"], /^(gateway|worker)$/, what);
-      const shared = ["glia-gateway", "glia-worker"].includes(object["metadata"].name);
-      if (!shared) assert.ok(labels["glia.dev/api"], `${what} names its API`);
+      assert.match(labels["app.kubernetes.io/component"], /^(gateway|worker|deploy|nats)$/, what);
+      const shared = ["glia-gateway", "glia-worker", "glia-nats"].includes(object["metadata"].name);
+      if (!shared && object["kind"] !== "Job") assert.ok(labels["glia.dev/api"], `${what} names its API`);
     }
   });
 
   it("writes each file as YAML documents and lists them in kustomization.yaml", async () => {
-    const files = renderManifestFiles([await loadProject(FIXTURE)], OPTIONS);
-    const texts = manifestTexts(files, "models");
-    assert.deepEqual(parse(texts.get("kustomization.yaml")!), {
-      apiVersion: "kustomize.config.k8s.io/v1beta1",
-      kind: "Kustomization",
-      namespace: "models",
-      resources: ["gateway.yaml", "network-policies.yaml", "api-generator.yaml", "api-summarizer.yaml"],
-    });
+    const projects = [await loadProject(FIXTURE)];
+    const files = renderManifestFiles(projects, OPTIONS);
+    const roles = renderRoles(projects);
+    const texts = manifestTexts(files, { namespace: "models", roles, natsValues: {} });
+    const kustomization = parse(texts.get("kustomization.yaml")!);
+    assert.deepEqual(kustomization.resources, [
+      "gateway.yaml",
+      "network-policies.yaml",
+      "deploy-jobs.yaml",
+      "api-generator.yaml",
+      "api-summarizer.yaml",
+    ]);
+    assert.equal(kustomization.namespace, "models");
+    assert.deepEqual(
+      kustomization.secretGenerator.map((g: { name: string; files: string[] }) => [g.name, g.files]),
+      ["platform", "gateway", "worker-generator", "worker-summarizer"].map((role) => [
+        `glia-nats-${role}`,
+        [`nkey=nats-identities/${role}.nk`],
+      ]),
+    );
     assert.equal(parseAllDocuments(texts.get("api-generator.yaml")!).length, 5);
+    assert.ok(texts.has("nats-values.yaml"), "the NATS chart's values are written beside the manifests");
+  });
+});
+
+describe("renderNatsValues: the NATS chart's values", () => {
+  it("asks for JetStream on a volume, a three-node cluster, monitoring, glia's max_payload and every role's user", async () => {
+    const projects = [await loadProject(FIXTURE)];
+    const roles = renderRoles(projects);
+    const keys = new Map(
+      ["platform", "gateway", "cli", "worker-generator", "worker-summarizer"].map((n) => [n, `U${n}`]),
+    );
+    const values = renderNatsValues(projects, OPTIONS, keys) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.deepEqual(values["config"].cluster, { enabled: true, replicas: 3 });
+    assert.deepEqual(values["config"].jetstream.fileStore.pvc, { enabled: true, size: "10Gi" });
+    assert.deepEqual(values["config"].monitor, { enabled: true, port: 8222 });
+    assert.equal(values["config"].merge.max_payload, NATS_MAX_PAYLOAD_BYTES);
+    const users = values["config"].merge.authorization.users as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.deepEqual(
+      users.map((u) => u["nkey"]),
+      roles.map((r) => `U${r.kind === "worker" ? `worker-${r.api}` : r.kind}`),
+    );
+    const generator = users.find((u) => u["nkey"] === "Uworker-generator")!;
+    assert.deepEqual(
+      generator["permissions"].publish.allow,
+      permissionsFor({ kind: "worker", api: "generator" }).publish,
+    );
+    assert.ok(
+      !generator["permissions"].publish.allow.some((s: string) => s.includes("summarizer")),
+      "one API's workers may not touch another's queue",
+    );
+    const single = renderNatsValues(projects, { ...OPTIONS, natsReplicas: 1 }, keys) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.equal(single["config"].cluster.enabled, false);
+    assert.throws(() => renderNatsValues(projects, OPTIONS, new Map()), /no NATS public key for platform/);
+  });
+
+  it("lets only glia's pods, the NATS nodes and KEDA's namespace reach NATS", async () => {
+    const { find } = await rendered({ natsRelease: "queue", kedaNamespace: "autoscaling" });
+    const policy = find("NetworkPolicy", "glia-nats").spec;
+    assert.deepEqual(policy.podSelector.matchLabels, {
+      "app.kubernetes.io/name": "nats",
+      "app.kubernetes.io/instance": "queue",
+      "app.kubernetes.io/component": "nats",
+    });
+    assert.deepEqual(
+      policy.ingress.map((rule: Record<string, any>) => [rule["ports"][0].port, rule["from"]]), // eslint-disable-line @typescript-eslint/no-explicit-any
+      [
+        [4222, [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "glia" } } }]],
+        [6222, [{ podSelector: { matchLabels: policy.podSelector.matchLabels } }]],
+        [8222, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "autoscaling" } } }]],
+      ],
+    );
   });
 });
 

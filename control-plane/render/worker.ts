@@ -10,7 +10,8 @@ import { Deployment } from "kubernetes-models/apps/v1";
 import type { LoadedProject, ResolvedApiSpec } from "../config/index.ts";
 import { objectLabels, selectorLabels, workerName } from "./labels.ts";
 import type { ResolvedRenderOptions } from "./options.ts";
-import { containerSecurityContext, natsTokenEnv, podSecurityContext } from "./pod.ts";
+import { identityMount } from "./identities.ts";
+import { containerSecurityContext, podSecurityContext } from "./pod.ts";
 
 /** Where a worker pod finds its API's spec (the ConfigMap's one key). */
 export const SPEC_DIR = "/etc/glia/spec";
@@ -60,6 +61,8 @@ export function workerArgs(api: ResolvedApiSpec, options: ResolvedRenderOptions)
   const { layout } = options;
   const args = ["worker", "--api", api.name, "--project", layout.projectDir];
   args.push("--spec-file", `${SPEC_DIR}/${SPEC_KEY}`, "--nats-url", options.natsUrl);
+  // The API's deploy Job made its queue; the worker's NATS identity may only use it.
+  args.push("--provisioned");
   args.push("--python", `${layout.cacheDir}/apis/${api.name}/bin/python`);
   args.push("--request-timeout", String(options.requestTimeoutSeconds));
   args.push("--replicas", String(options.natsReplicas), "--grace", String(graceSeconds(api, options)));
@@ -80,8 +83,9 @@ export function workerResources(api: ResolvedApiSpec): NonNullable<IContainer["r
 }
 
 function workerVolumes(api: ResolvedApiSpec): { volumes: IVolume[]; mounts: IVolumeMount[] } {
-  const volumes: IVolume[] = [{ name: "spec", configMap: { name: workerName(api.name) } }];
-  const mounts: IVolumeMount[] = [{ name: "spec", mountPath: SPEC_DIR, readOnly: true }];
+  const identity = identityMount({ kind: "worker", api: api.name });
+  const volumes: IVolume[] = [{ name: "spec", configMap: { name: workerName(api.name) } }, identity.volume];
+  const mounts: IVolumeMount[] = [{ name: "spec", mountPath: SPEC_DIR, readOnly: true }, identity.mount];
   if (api.handler.shmSize !== null) {
     volumes.push({ name: "shm", emptyDir: { medium: "Memory", sizeLimit: api.handler.shmSize } });
     mounts.push({ name: "shm", mountPath: "/dev/shm" });
@@ -104,7 +108,7 @@ export function workerDeployment(
     name: "worker",
     image: projectImage(project, options),
     args: workerArgs(api, options),
-    env: [natsTokenEnv(options)],
+    env: identityMount({ kind: "worker", api: api.name }).env,
     resources: workerResources(api),
     securityContext: containerSecurityContext(),
     volumeMounts: mounts,
