@@ -33,5 +33,6 @@ export {
   serverUser,
   type NatsPermissions,
   type NatsRole,
+  type PermissionScope,
   type ServerUser,
 } from "./permissions.ts";

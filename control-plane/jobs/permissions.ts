@@ -38,11 +38,23 @@ export function inboxPrefix(role: NatsRole): string {
   return `_INBOX_${role.kind}`;
 }
 
-export function permissionsFor(role: NatsRole): NatsPermissions {
+/** Where the permissions apply. */
+export interface PermissionScope {
+  /**
+   * A server with streams replicated over several nodes. There records are read from the results
+   * stream's leader (see ResultStore.open), and a leader read's subject names the stream, not the
+   * key: every role that reads records may then read any API's records (it still writes only what
+   * its role may). A single server answers direct gets, whose subject names the key. @default false
+   */
+  clustered?: boolean;
+}
+
+export function permissionsFor(role: NatsRole, scope: PermissionScope = {}): NatsPermissions {
   if (role.kind === "platform") return { publish: [">"], subscribe: [">"] };
   const inbox = `${inboxPrefix(role)}.>`;
   const granted = role.kind === "worker" ? worker(role.api) : role.kind === "gateway" ? gateway() : cli();
-  return { ...granted, subscribe: [inbox, ...granted.subscribe] };
+  const leaderReads = scope.clustered ? [`${API}.STREAM.MSG.GET.KV_${RESULTS_BUCKET}`] : [];
+  return { ...granted, publish: [...granted.publish, ...leaderReads], subscribe: [inbox, ...granted.subscribe] };
 }
 
 /** Reads of a KV bucket: its stream's info, direct gets of `keys`, and watches or listings over them. */
@@ -179,8 +191,8 @@ export interface ServerUser {
 }
 
 /** `role`'s user in a nats-server configuration (as JSON, which the configuration format reads as written). */
-export function serverUser(publicKey: string, role: NatsRole): ServerUser {
-  const p = permissionsFor(role);
+export function serverUser(publicKey: string, role: NatsRole, scope: PermissionScope = {}): ServerUser {
+  const p = permissionsFor(role, scope);
   return {
     nkey: publicKey,
     permissions: {

@@ -7,7 +7,7 @@
  * hold public keys and Secret references only.
  */
 import type { IEnvVar, IVolume, IVolumeMount } from "kubernetes-models/v1";
-import { inboxPrefix, serverUser, type NatsRole, type ServerUser } from "../jobs/index.ts";
+import { inboxPrefix, serverUser, type NatsRole, type PermissionScope, type ServerUser } from "../jobs/index.ts";
 
 /** Where a pod finds its NKey seed (the Secret's one key, mounted read-only). */
 export const NKEY_DIR = "/var/run/glia/nats";
@@ -44,8 +44,8 @@ export function identitySecretName(role: NatsRole): string {
 export type PublicKeys = ReadonlyMap<string, string>;
 
 /** The nats-server users of the roles, as `authorization.users` takes them. */
-export function serverUsers(roles: NatsRole[], keys: PublicKeys): ServerUser[] {
-  return roles.map((role) => serverUser(publicKeyOf(role, keys), role));
+export function serverUsers(roles: NatsRole[], keys: PublicKeys, scope: PermissionScope): ServerUser[] {
+  return roles.map((role) => serverUser(publicKeyOf(role, keys), role, scope));
 }
 
 function publicKeyOf(role: NatsRole, keys: PublicKeys): string {

@@ -34,7 +34,7 @@ export function natsHelmValues(
       merge: {
         max_payload: NATS_MAX_PAYLOAD_BYTES,
         // Public keys and permissions only: the seeds are in the pods' Secrets.
-        authorization: { users: serverUsers(roles, keys) },
+        authorization: { users: serverUsers(roles, keys, { clustered: options.natsReplicas > 1 }) },
       },
     },
     container: { image: { repository: "nats", tag: `${NATS_SERVER_VERSION}-alpine` } },

@@ -279,7 +279,7 @@ describe("renderNatsValues: the NATS chart's values", () => {
     const generator = users.find((u) => u["nkey"] === "Uworker-generator")!;
     assert.deepEqual(
       generator["permissions"].publish.allow,
-      permissionsFor({ kind: "worker", api: "generator" }).publish,
+      permissionsFor({ kind: "worker", api: "generator" }, { clustered: true }).publish,
     );
     assert.ok(
       !generator["permissions"].publish.allow.some((s: string) => s.includes("summarizer")),

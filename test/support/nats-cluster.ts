@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { checkNatsServerVersion, natsServerBinary } from "../../control-plane/platform/index.ts";
 import { freePort } from "./ports.ts";
@@ -16,8 +16,15 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
+export interface TestClusterOptions {
+  /** More configuration for every node (e.g. `max_payload` and an `authorization` block). */
+  config?: string;
+  /** How the readiness check connects, when the configuration asks for credentials. */
+  connect?: Partial<NodeConnectionOptions>;
+}
+
 /** A three-node JetStream cluster on loopback, each node with its own folder; resolves once JetStream answers. */
-export async function startTestCluster(): Promise<TestCluster> {
+export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   const binary = natsServerBinary();
   await checkNatsServerVersion(binary);
   const dir = await mkdtemp(join(tmpdir(), "glia-cluster-"));
@@ -30,7 +37,8 @@ export async function startTestCluster(): Promise<TestCluster> {
     await writeFile(
       conf,
       `server_name: n${i}\nlisten: 127.0.0.1:${p.client}\njetstream { store_dir: ${JSON.stringify(join(dir, `n${i}`))} }\n` +
-        `cluster { name: glia-test\n listen: 127.0.0.1:${p.route}\n routes: ${JSON.stringify(routes)} }\n`,
+        `cluster { name: glia-test\n listen: 127.0.0.1:${p.route}\n routes: ${JSON.stringify(routes)} }\n` +
+        (options.config ?? ""),
     );
     nodes.push(spawn(binary, ["-c", conf], { stdio: "ignore" }));
   }
@@ -48,7 +56,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitForJetStream(url);
+    await waitForJetStream(url, options.connect ?? {});
   } catch (err) {
     await stop();
     throw err;
@@ -56,11 +64,11 @@ export async function startTestCluster(): Promise<TestCluster> {
   return { url, nodes, stop };
 }
 
-async function waitForJetStream(url: string): Promise<void> {
+async function waitForJetStream(url: string, auth: Partial<NodeConnectionOptions>): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      const nc = await connect({ servers: url.split(","), timeout: 2_000 });
+      const nc = await connect({ ...auth, servers: url.split(","), timeout: 2_000 });
       try {
         await (await jetstreamManager(nc, { timeout: 2_000 })).getAccountInfo();
         return;
