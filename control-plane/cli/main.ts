@@ -197,6 +197,7 @@ program
   .option("--nats-replicas <n>", "replicas of streams and stores, and the NATS nodes nats-values.yaml asks for", "3")
   .option("--request-timeout <seconds>", "deadline of one handler call where an API sets none", "3600")
   .option("--namespace <namespace>", "the namespace kustomization.yaml sets (default: kubectl's)")
+  .option("--aws-secret <name>", "a Secret of AWS_* settings for the workers of APIs with s3:// models")
   .action(runRenderK8s);
 
 try {

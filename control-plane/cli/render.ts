@@ -18,6 +18,7 @@ import {
   renderManifestFiles,
   renderNatsValues,
   renderRoles,
+  renderWarnings,
   resolveRenderOptions,
   type PublicKeys,
   type RenderOptions,
@@ -43,6 +44,7 @@ export interface RenderK8sFlags {
   natsReplicas?: string;
   requestTimeout?: string;
   namespace?: string;
+  awsSecret?: string;
 }
 
 /** The render options the flags ask for; the images' layout comes from `glia build`'s constants. */
@@ -65,6 +67,7 @@ export function renderOptionsFrom(flags: RenderK8sFlags): RenderOptions {
     natsReplicas: whole("--nats-replicas", flags.natsReplicas),
     requestTimeoutSeconds: whole("--request-timeout", flags.requestTimeout),
     namespace: flags.namespace ?? null,
+    awsSecret: flags.awsSecret ?? null,
   };
 }
 
@@ -76,6 +79,7 @@ export async function runRenderK8s(targets: string[], flags: RenderK8sFlags): Pr
   for (const warning of projects.flatMap((p) => p.warnings)) say(`warning: ${warning}`);
   const options = resolveRenderOptions(renderOptionsFrom(flags));
   const files = renderManifestFiles(projects, options);
+  for (const warning of renderWarnings(projects, options)) say(`warning: ${warning}`);
   const roles = renderRoles(projects);
   const out = resolve(base, flags.out);
   await privateFolder(out);

@@ -13,6 +13,7 @@ export {
   renderManifestFiles,
   renderNatsValues,
   renderRoles,
+  renderWarnings,
   type KubernetesObject,
   type ManifestFile,
 } from "./render.ts";

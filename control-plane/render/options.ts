@@ -37,6 +37,11 @@ export interface RenderOptions {
   natsReplicas?: number;
   /** Deadline of one handler call when an API sets no `glia.timeout`, in seconds. @default 3600 */
   requestTimeoutSeconds?: number;
+  /**
+   * A Secret of AWS settings (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, …) given as
+   * environment to the workers of APIs whose models are on `s3://`. @default null
+   */
+  awsSecret?: string | null;
   /** A namespace written into kustomization.yaml; none: the one `kubectl` uses. @default null */
   namespace?: string | null;
 }
@@ -60,6 +65,7 @@ export function resolveRenderOptions(raw: RenderOptions): ResolvedRenderOptions 
     natsReplicas: 3,
     requestTimeoutSeconds: 3600,
     namespace: null,
+    awsSecret: null,
     ...withoutUndefined(raw),
   };
   const problems = optionProblems(options);
@@ -112,6 +118,10 @@ function optionProblems(o: ResolvedRenderOptions): string[] {
   need(
     o.namespace === null || (DNS_LABEL.test(o.namespace) && o.namespace.length <= 63),
     `--namespace must be a DNS label, not ${o.namespace}`,
+  );
+  need(
+    o.awsSecret === null || (/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.awsSecret) && o.awsSecret.length <= 253),
+    `--aws-secret must be a Secret name, not ${o.awsSecret}`,
   );
   need(/^\d+:\d+$/.test(o.layout.user), `the image user must be numeric uid:gid, not ${o.layout.user}`);
   return problems;

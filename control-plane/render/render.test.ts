@@ -13,6 +13,7 @@ import {
   renderManifestFiles,
   renderNatsValues,
   renderRoles,
+  renderWarnings,
   RenderError,
   type RenderOptions,
 } from "./index.ts";
@@ -148,6 +149,27 @@ describe("renderKubernetes: cortex.yaml → worker Deployment", () => {
     assert.equal(spec.autoscaling.maxReplicas, 1);
     assert.equal(spec.autoscaling.initReplicas, 1);
     assert.equal(spec.compute.gpu, 2);
+  });
+});
+
+describe("renderKubernetes: models on s3://", () => {
+  const S3_FIXTURE = fileURLToPath(new URL("../../test/fixtures/s3-models", import.meta.url));
+
+  it("gives the workers of an API with s3:// models the AWS Secret, and only those", async () => {
+    const projects = [await loadProject(S3_FIXTURE), await loadProject(FIXTURE)];
+    const plain = renderKubernetes(projects, { ...OPTIONS, awsSecret: "model-store" }).map(
+      (o) => o.toJSON() as Record<string, any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+    );
+    const envFrom = (name: string) =>
+      plain.find((o) => o["kind"] === "Deployment" && o["metadata"].name === name)!["spec"].template.spec.containers[0]
+        .envFrom;
+    assert.deepEqual(envFrom("glia-worker-s3-models"), [{ secretRef: { name: "model-store" } }]);
+    assert.equal(envFrom("glia-worker-generator"), undefined);
+    assert.deepEqual(renderWarnings(projects, { ...OPTIONS, awsSecret: "model-store" }), []);
+    const [warning, ...more] = renderWarnings(projects, OPTIONS);
+    assert.match(warning!, /API s3-models fetches its models from s3:\/\/: give --aws-secret NAME/);
+    assert.deepEqual(more, []);
+    assert.throws(() => renderKubernetes(projects, { ...OPTIONS, awsSecret: "Not_A_Name" }), /--aws-secret must be/);
   });
 });
 

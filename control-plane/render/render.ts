@@ -20,7 +20,7 @@ import { natsHelmValues, natsNetworkPolicy } from "./nats.ts";
 import { gatewayNetworkPolicy, workerNetworkPolicy } from "./network.ts";
 import { resolveRenderOptions, type RenderOptions, type ResolvedRenderOptions } from "./options.ts";
 import { scaledObject, workerDisruptionBudget } from "./scaling.ts";
-import { workerConfigMap, workerDeployment } from "./worker.ts";
+import { fetchesModels, workerConfigMap, workerDeployment } from "./worker.ts";
 
 export type KubernetesObject =
   ConfigMap | Deployment | Job | NetworkPolicy | PodDisruptionBudget | ScaledObject | Service;
@@ -57,6 +57,18 @@ export function renderManifestFiles(projects: LoadedProject[], raw: RenderOption
     { name: "deploy-jobs.yaml", objects: projects.map((project) => deployJob(project, options)) },
     ...apis.map(({ project, api }) => ({ name: `api-${api.name}.yaml`, objects: apiObjects(project, api, options) })),
   ];
+}
+
+/** What the manifests leave to the person applying them, one line each. */
+export function renderWarnings(projects: LoadedProject[], raw: RenderOptions): string[] {
+  const options = resolveRenderOptions(raw);
+  return uniqueApis(projects)
+    .filter(({ api }) => fetchesModels(api) && options.awsSecret === null)
+    .map(
+      ({ api }) =>
+        `API ${api.name} fetches its models from s3://: give --aws-secret NAME (a Secret with AWS_ACCESS_KEY_ID, ` +
+        `AWS_SECRET_ACCESS_KEY and AWS_REGION), or give its worker pods an AWS role with a kustomize patch`,
+    );
 }
 
 /** The NATS identities the rendered pods use, one per role (see identities.ts). */

@@ -7,7 +7,7 @@ import { basename } from "node:path";
 import type { IContainer, IVolume, IVolumeMount } from "kubernetes-models/v1";
 import { ConfigMap } from "kubernetes-models/v1";
 import { Deployment } from "kubernetes-models/apps/v1";
-import type { LoadedProject, ResolvedApiSpec } from "../config/index.ts";
+import { isModelUrl, modelLocations, type LoadedProject, type ResolvedApiSpec } from "../config/index.ts";
 import { objectLabels, selectorLabels, workerName } from "./labels.ts";
 import type { ResolvedRenderOptions } from "./options.ts";
 import { identityMount } from "./identities.ts";
@@ -98,6 +98,11 @@ export function intOrPercent(value: string): number | string {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
+/** Whether the API's workers fetch models from object storage (`s3://`), and so need AWS settings. */
+export function fetchesModels(api: ResolvedApiSpec): boolean {
+  return modelLocations(api.handler.models).some(({ value }) => isModelUrl(value));
+}
+
 export function workerDeployment(
   project: LoadedProject,
   api: ResolvedApiSpec,
@@ -109,6 +114,10 @@ export function workerDeployment(
     image: projectImage(project, options),
     args: workerArgs(api, options),
     env: identityMount({ kind: "worker", api: api.name }).env,
+    // The worker hands these to its model fetcher only, never to the runtime it starts.
+    ...(fetchesModels(api) && options.awsSecret !== null
+      ? { envFrom: [{ secretRef: { name: options.awsSecret } }] }
+      : {}),
     resources: workerResources(api),
     securityContext: containerSecurityContext(),
     volumeMounts: mounts,
