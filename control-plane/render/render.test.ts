@@ -201,9 +201,18 @@ describe("renderKubernetes: cortex.yaml → KEDA ScaledObject", () => {
     const { behavior } = find("ScaledObject", "glia-worker-generator").spec.advanced.horizontalPodAutoscalerConfig;
     assert.equal(behavior.scaleUp.stabilizationWindowSeconds, 30);
     assert.equal(behavior.scaleDown.stabilizationWindowSeconds, 120);
-    assert.deepEqual(behavior.scaleUp.policies, [{ type: "Percent", value: 200, periodSeconds: 15 }], "factor 3");
-    assert.deepEqual(behavior.scaleDown.policies, [{ type: "Percent", value: 50, periodSeconds: 15 }], "factor 0.5");
+    const onePod = { type: "Pods", value: 1, periodSeconds: 15 }; // Cortex's "always ±1"
+    assert.deepEqual(
+      behavior.scaleUp.policies,
+      [{ type: "Percent", value: 200, periodSeconds: 15 }, onePod],
+      "factor 3",
+    );
+    assert.deepEqual(behavior.scaleDown.policies, [{ type: "Percent", value: 50, periodSeconds: 15 }, onePod], "0.5");
+    assert.equal(behavior.scaleUp.selectPolicy, "Max", "the larger of the two changes");
+    assert.equal(behavior.scaleDown.selectPolicy, "Max");
     const defaults = find("ScaledObject", "glia-worker-summarizer").spec.advanced.horizontalPodAutoscalerConfig;
+    assert.equal(defaults.behavior.scaleUp.tolerance, "0.05", "Cortex's upscale_tolerance");
+    assert.equal(defaults.behavior.scaleDown.tolerance, "0.05", "Cortex's downscale_tolerance");
     assert.equal(defaults.behavior.scaleUp.policies[0].value, 50, "Cortex's default 1.5");
     assert.equal(defaults.behavior.scaleDown.policies[0].value, 25, "Cortex's default 0.75");
     assert.equal(defaults.behavior.scaleDown.stabilizationWindowSeconds, 300);

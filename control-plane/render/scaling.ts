@@ -16,20 +16,38 @@ const POLLING_INTERVAL_SECONDS = 10;
 /** The period each HPA scaling policy's percentage applies to (seconds). */
 const POLICY_PERIOD_SECONDS = 15;
 
-/** `max_upscale_factor` 1.5 → at most +50% per period; `max_downscale_factor` 0.75 → at most -25%. */
+/**
+ * `max_upscale_factor` 1.5 → at most +50% per period; `max_downscale_factor` 0.75 → at most -25%.
+ * A one-pod policy beside each, the larger change chosen, is Cortex's "one more or one fewer is
+ * always allowed": the HPA rounds a percentage's limit towards the current count (from 2 pods,
+ * -25% allows none).
+ */
 export function scalingBehavior(autoscaling: ResolvedApiSpec["autoscaling"]): {
   scaleUp: IHPAScalingRules;
   scaleDown: IHPAScalingRules;
 } {
   const percent = (fraction: number): number => Math.max(1, Math.round(fraction * 100));
-  const rules = (window: number, value: number): IHPAScalingRules => ({
+  const rules = (window: number, value: number, tolerance: number): IHPAScalingRules => ({
     stabilizationWindowSeconds: window,
+    // Honoured where the HPAConfigurableTolerance gate is on (beta, Kubernetes 1.35+); else the cluster's 10%.
+    tolerance: String(tolerance),
     selectPolicy: "Max",
-    policies: [{ type: "Percent", value, periodSeconds: POLICY_PERIOD_SECONDS }],
+    policies: [
+      { type: "Percent", value, periodSeconds: POLICY_PERIOD_SECONDS },
+      { type: "Pods", value: 1, periodSeconds: POLICY_PERIOD_SECONDS },
+    ],
   });
   return {
-    scaleUp: rules(autoscaling.upscaleStabilizationPeriodSeconds, percent(autoscaling.maxUpscaleFactor - 1)),
-    scaleDown: rules(autoscaling.downscaleStabilizationPeriodSeconds, percent(1 - autoscaling.maxDownscaleFactor)),
+    scaleUp: rules(
+      autoscaling.upscaleStabilizationPeriodSeconds,
+      percent(autoscaling.maxUpscaleFactor - 1),
+      autoscaling.upscaleTolerance,
+    ),
+    scaleDown: rules(
+      autoscaling.downscaleStabilizationPeriodSeconds,
+      percent(1 - autoscaling.maxDownscaleFactor),
+      autoscaling.downscaleTolerance,
+    ),
   };
 }
 
