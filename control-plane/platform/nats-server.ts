@@ -10,7 +10,6 @@ import { gliaEnvironment } from "../config/index.ts";
 import { NATS_MAX_PAYLOAD_BYTES } from "../jobs/index.ts";
 import { NatsStartError } from "./errors.ts";
 
-
 export interface NatsServerOptions {
   /** JetStream's store; keep it between runs to keep queued requests and results. */
   dataDir: string;
