@@ -269,6 +269,19 @@ describe("the rendered manifests, run as local processes against a three-node NA
     }
   });
 
+  it("refuses glia deploy --provision without a NATS to provision, or with --wait, saying why", async () => {
+    const alone = startPod("deploy --provision", ["deploy", PROJECTS["glia-hello"]!, "--provision"], {});
+    assert.equal(await alone.exited, 2);
+    assert.match(
+      alone.output.join("\n"),
+      /--provision is for a platform whose workers run elsewhere: give its NATS with --nats-url/,
+    );
+    const args = ["deploy", PROJECTS["glia-hello"]!, "--provision", "--wait", "--nats-url", cluster.url];
+    const waiting = startPod("deploy --provision --wait", args, {});
+    assert.equal(await waiting.exited, 2);
+    assert.match(waiting.output.join("\n"), /--wait waits for glia up's workers/);
+  });
+
   /** Starts `glia <args>` with exactly `env` (and a PATH and HOME), as the image's entry point would. */
   function startPod(name: string, args: string[], env: Record<string, string>): Pod {
     const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
