@@ -132,4 +132,73 @@ describe("the autoscale loop", () => {
     assert.equal(last.heldBy, "only 2 GPUs are free for 1 GPU each");
     assert.equal(last.recommendation, 4);
   });
+
+  it(
+    "asks capacity for the count it decided, waits for its answer, and runs what it gets",
+    { timeout: 10_000 },
+    async () => {
+      const target = recorder();
+      const asked: number[] = [];
+      const states: ScaleState[] = [];
+      const loop = new AutoscaleLoop({
+        api: "l",
+        settings: { ...FAST, minReplicas: 0 },
+        initial: 0,
+        inFlight: async () => 3,
+        target,
+        logger: silentLogger(),
+        tickMs: 10,
+        capacity: async (want) => {
+          asked.push(want);
+          await new Promise((r) => setTimeout(r, 5)); // as an answer over IPC
+          return { replicas: 1, why: "2 of 2 GPUs are leased to other APIs (a: 2)" };
+        },
+        onState: (s) => states.push(s),
+      });
+      loop.start();
+      await target.reached(1);
+      await new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (states.filter((s) => s.recommendation === 3).length < 2) return;
+          clearInterval(check);
+          resolve();
+        }, 5);
+      });
+      loop.stop();
+      assert.equal(asked[0], 1, "woken: one runtime wanted");
+      assert.ok(asked.includes(3), `asked for ${asked.join(", ")}`);
+      assert.deepEqual(target.sizes, [1]);
+      assert.equal(states.at(-1)!.heldBy, "2 of 2 GPUs are leased to other APIs (a: 2)");
+    },
+  );
+
+  it(
+    "keeps the runtimes it has when capacity cannot be learned, and tries again at the next tick",
+    { timeout: 10_000 },
+    async () => {
+      const target = recorder();
+      let calls = 0;
+      const loop = new AutoscaleLoop({
+        api: "f",
+        settings: { ...FAST, maxReplicas: 100, maxUpscaleFactor: 1.5 },
+        initial: 1,
+        inFlight: async () => 100,
+        target,
+        logger: silentLogger(),
+        tickMs: 10,
+        capacity: () => {
+          if (++calls <= 3) throw new Error("the platform is not answering");
+          return null;
+        },
+      });
+      loop.start();
+      await target.reached(2);
+      loop.stop();
+      assert.deepEqual(
+        target.sizes.slice(0, 1),
+        [2],
+        "one step up from the one runtime that ran, not from what failed",
+      );
+    },
+  );
 });

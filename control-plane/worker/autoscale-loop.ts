@@ -12,6 +12,12 @@ export interface Scalable {
   resize(replicas: number): Promise<void>;
 }
 
+/** How many runtimes can run, and why no more. */
+export interface Capacity {
+  replicas: number;
+  why: string;
+}
+
 /** The autoscaler's latest word, as `glia get` and `/metrics` show it. */
 export interface ScaleState {
   /** The runtimes asked for now. */
@@ -34,10 +40,11 @@ export interface AutoscaleLoopOptions {
   target: Scalable;
   logger: Logger;
   /**
-   * The most runtimes that can run (e.g. as many as there are GPU sets for them), and why; null
-   * for no limit but `max_replicas`.
+   * The most runtimes that can run when `want` are wanted (e.g. as many as GPUs can be leased
+   * for), and why; null for no limit but `max_replicas`. Asked before every resize, and at every
+   * tick (where it may also give back what runtimes that have stopped held).
    */
-  capacity?: () => { replicas: number; why: string } | null;
+  capacity?: (want: number) => Promise<Capacity | null> | Capacity | null;
   /** Called after every decision. */
   onState?: (state: ScaleState) => void;
   /** @default {@link TICK_MS} */
@@ -104,12 +111,13 @@ export class AutoscaleLoop {
     if (this.#stopped) return;
     const now = this.#now();
     this.#scaler.sample(now, await this.#o.inFlight());
+    const previous = this.#state.requested;
     const decision = this.#scaler.decide(now);
-    const limit = this.#o.capacity?.() ?? null;
+    const limit = await this.#capacity(decision.request, previous);
+    if (this.#stopped) return;
     const granted = limit && decision.request > limit.replicas ? limit.replicas : decision.request;
     // The next step is limited from what runs, not from what was wanted.
     if (granted !== decision.request) this.#scaler.correct(granted);
-    const previous = this.#state.requested;
     this.#state = {
       requested: granted,
       recommendation: decision.recommendation,
@@ -136,6 +144,16 @@ export class AutoscaleLoop {
     if (this.#stopped) return;
     this.#o.onState?.(this.#state);
     this.#armWake();
+  }
+
+  /** The capacity for `want` runtimes; when it cannot be learned, the decision is undone (`previous` run on). */
+  async #capacity(want: number, previous: number): Promise<Capacity | null> {
+    try {
+      return (await this.#o.capacity?.(want)) ?? null;
+    } catch (err) {
+      this.#scaler.correct(previous);
+      throw err;
+    }
   }
 
   /** At zero runtimes, look for a waiting request often, so the first one does not wait a tick. */
