@@ -9,7 +9,7 @@ import { startTestNats, type TestNats } from "./support/nats.ts";
 import { FIXTURES } from "./support/platform.ts";
 import { isFinal, submit, waitFor } from "./support/http.ts";
 import { createLogger } from "../control-plane/observability/index.ts";
-import { loadWorkerSpec, WorkerProcess, type WorkerPlan } from "../control-plane/platform/index.ts";
+import { checkWorkerPlan, loadWorkerSpec, WorkerProcess, type WorkerPlan } from "../control-plane/platform/index.ts";
 import { freePort } from "./support/ports.ts";
 
 const PYTHON = join(process.cwd(), ".venv", "bin", "python"); // has the runtime's requirements (grpcio, protobuf)
@@ -126,5 +126,38 @@ describe("a worker started from its plan", { timeout: 300_000 }, () => {
       return true;
     });
     await worker.stop(1_000);
+  });
+
+  it("a plan's leases (glia up) are checked: never with --gpus as well, never more than init_replicas, devices by id", async () => {
+    const spec = await loadWorkerSpec(join(FIXTURES, "plan-echo"), "plan-echo");
+    const plan: WorkerPlan = {
+      spec,
+      projectDir: join(FIXTURES, "plan-echo"),
+      python: PYTHON,
+      nats: { url: nats.url, credentials: null, replicas: 1, provisioned: false },
+      durations: {
+        requestTimeoutMs: null,
+        ackWaitMs: null,
+        resultTtlMs: null,
+        autoscaleTickMs: 10_000,
+        stopGraceMs: 5_000,
+      },
+      gpus: null,
+      chainAddress: null,
+      runAs: null,
+      modelStore: null,
+      logLevel: "warn",
+    };
+    const one = { initial: [{ id: "L1", devices: ["0"] }], exclusive: true };
+    assert.equal(checkWorkerPlan(plan).leases, null, "a pod's plan has none");
+    assert.deepEqual(checkWorkerPlan({ ...plan, leases: one }).leases, one);
+    assert.throws(() => checkWorkerPlan({ ...plan, gpus: [["0"]], leases: one }), /gives both gpus and leases/);
+    const two = { initial: [...one.initial, { id: "L2", devices: ["1"] }], exclusive: true };
+    assert.throws(
+      () => checkWorkerPlan({ ...plan, leases: two }),
+      /starts 2 leased runtime\(s\) but plan-echo starts at most 1/,
+    );
+    const bad = { initial: [{ id: "L1", devices: ["0;rm -rf"] }], exclusive: true };
+    assert.throws(() => checkWorkerPlan({ ...plan, leases: bad }), /leases\.initial\.0\.devices\.0/);
   });
 });

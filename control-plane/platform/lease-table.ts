@@ -43,9 +43,9 @@ export class LeaseTable {
   /** `initial`: the leases of the runtimes the pool starts with, replica 0 first. */
   constructor(initial: readonly Lease[], exclusive: boolean) {
     this.#exclusive = exclusive;
-    if (exclusive) initial.forEach((lease, i) => this.#put(i, lease));
-    else this.#bag.push(...initial);
-    if (!exclusive) this.devices.push(...initial.map((l) => l.devices));
+    if (!exclusive) this.#bag.push(...initial);
+    initial.forEach((lease, i) => (this.devices[i] = lease.devices));
+    if (exclusive) initial.forEach((lease, i) => (this.#slots[i] = lease));
     this.#live = new Set(initial.map((_, i) => i));
   }
 

@@ -1,4 +1,5 @@
 import { chmod, mkdir } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "../observability/index.ts";
 import {
@@ -18,7 +19,8 @@ import { confineToBundle, unpackBundle } from "./bundle.ts";
 import { WorkerProcess } from "./worker-process.ts";
 import { modelStoreSettings, type WorkerPlan } from "./worker-plan.ts";
 import type { WorkerScale } from "./worker-service.ts";
-import { GpuAllocator } from "./gpus.ts";
+import { CapacityLedger, gpuMode } from "./capacity.ts";
+import { leaseBroker } from "./worker-leases.ts";
 import type { NatsCredentials } from "./nats-connect.ts";
 
 export interface ReconcilerOptions {
@@ -39,8 +41,10 @@ export interface ReconcilerOptions {
   autoscaleTickMs?: number;
   /** Replicas of the streams workers create, for a clustered NATS. @default 1 */
   replicas?: number;
-  /** The machine's GPUs, handed out by `compute.gpu`. @default none */
+  /** The machine's GPUs, leased to runtimes by `compute.gpu`. @default none */
   gpus?: string[];
+  /** The machine's CPUs, leased to runtimes by `compute.cpu`. @default the cores (`availableParallelism()`) */
+  cpus?: number;
   /** Grace period for the old worker when an API is updated or deleted. @default 30 s */
   graceMs?: number;
   onProgress?: (line: string) => void;
@@ -63,22 +67,21 @@ const DEFAULT_GRACE_MS = 30_000;
 interface Running {
   api: DeployedApi;
   worker: WorkerProcess;
-  /** The CUDA devices of each of its runtimes. */
-  gpus: string[][];
 }
 
 /**
  * Makes the running workers match the registry: a new API gets a worker process, a changed one
  * gets a new worker before the old one is stopped (queued requests wait in the stream and are
  * served by whichever is up), a deleted one is stopped and its queue dropped. A deploy that cannot
- * start leaves the previous version serving and the API's status `error`.
+ * start leaves the previous version serving and the API's status `error`. The machine's GPUs and
+ * CPU are leased to the workers' runtimes as their autoscalers ask (see capacity.ts).
  */
 export class Reconciler {
   readonly #o: ReconcilerOptions;
   readonly #log: Logger;
   readonly #running = new Map<string, Running>();
   readonly #chains = new Map<string, Promise<void>>();
-  readonly #gpus: GpuAllocator;
+  readonly #capacity: CapacityLedger;
   #stopWatch: (() => void) | null = null;
   #stopping = false;
   /** The endpoint claims as last read: only an API holding its claim is run and routed. */
@@ -90,7 +93,10 @@ export class Reconciler {
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
-    this.#gpus = new GpuAllocator(options.gpus ?? []);
+    this.#capacity = new CapacityLedger({
+      gpus: options.gpus ?? [],
+      cpuMillis: Math.round((options.cpus ?? availableParallelism()) * 1000),
+    });
     this.#log = options.logger.child({ module: "reconciler" });
   }
 
@@ -190,16 +196,16 @@ export class Reconciler {
     const { deployedAt } = api;
     await this.#setStatus(name, { state: "updating", deployedAt, bundle: current?.api.bundle ?? null, replicas });
     try {
-      const gpus = this.#assignGpus(api);
-      const worker = await this.#startWorker(api, gpus).catch((err: unknown) => {
-        if (current) this.#gpus.restore(name, current.gpus);
-        else this.#gpus.release(name);
-        throw err;
-      });
-      this.#running.set(name, { api, worker, gpus });
+      this.#sayGpus(api);
+      const worker = await this.#startWorker(api);
+      this.#running.set(name, { api, worker });
       this.#routesChanged();
-      const live = { state: "live" as const, deployedAt, bundle: api.bundle, replicas, ready: replicas };
-      await this.#setStatus(name, api.spec.compute.gpu > 0 ? { ...live, gpus } : live);
+      // It started as many runtimes as it got leases for; when fewer than init_replicas, it says why at once.
+      const started = worker.leases().length;
+      const held = worker.held && { recommendation: null, reason: "no samples yet", heldBy: worker.held };
+      if (held) this.#o.onProgress?.(`[${name}] started ${started} of ${replicas} runtime(s): ${held.heldBy}`);
+      const live = { state: "live" as const, deployedAt, bundle: api.bundle, replicas: started, ready: started };
+      await this.#setStatus(name, { ...live, ...(held ? { autoscaler: held } : {}), ...this.#gpus(api, worker) });
       this.#log.info({ api: name, bundle: api.bundle }, current ? "API updated" : "API created");
       await current?.worker.stop(this.#o.graceMs ?? DEFAULT_GRACE_MS);
     } catch (err) {
@@ -215,25 +221,32 @@ export class Reconciler {
     }
   }
 
-  /** Each runtime's GPUs; an API that asks for none gets none, so it cannot use another's. */
-  #assignGpus(api: DeployedApi): string[][] {
-    const { name, compute, autoscaling } = api.spec;
-    const assigned = this.#gpus.assign(name, autoscaling.initReplicas, compute.gpu);
+  /** Says, when an API starts, that its runtimes get no GPU or share them, as its compute.gpu and this machine make it. */
+  #sayGpus(api: DeployedApi): void {
+    const { name, compute } = api.spec;
+    const inventory = this.#capacity.gpus;
     const say = (line: string): void => this.#o.onProgress?.(`[${name}] ${line}`);
-    if (assigned.missing) {
+    const mode = gpuMode(compute.gpu, inventory);
+    if (mode === "missing") {
       say(`compute.gpu is ${compute.gpu} but this machine lends no GPU: the runtimes run without one`);
       this.#log.warn({ api: name, gpu: compute.gpu }, "no GPU on this machine; handlers see none and run on CPU");
-    } else if (assigned.shared) {
-      const devices = assigned.devices.map((d) => d.join(",")).join(" | ");
+    } else if (mode === "shared") {
       say(
-        `only ${this.#gpus.inventory.length} GPU(s) for ${autoscaling.initReplicas} runtime(s) × ${compute.gpu}: runtimes share them (${devices})`,
+        `compute.gpu is ${compute.gpu} but this machine has ${inventory.length} GPU(s): each runtime gets all of them (${inventory.join(",")}), shared with the API's other runtimes`,
       );
-      this.#log.warn({ api: name, devices: assigned.devices }, "too few free GPUs; runtimes share devices");
+      this.#log.warn(
+        { api: name, gpu: compute.gpu, gpus: inventory },
+        "fewer GPUs than one runtime asks for; runtimes share them",
+      );
     }
-    return assigned.devices;
   }
 
-  async #startWorker(api: DeployedApi, gpus: string[][]): Promise<WorkerProcess> {
+  /** The devices of each runtime of an API with compute.gpu, for its status (nothing for one without). */
+  #gpus(api: DeployedApi, worker: WorkerProcess): { gpus?: string[][] } {
+    return api.spec.compute.gpu > 0 ? { gpus: worker.leases().map((l) => l.devices) } : {};
+  }
+
+  async #startWorker(api: DeployedApi): Promise<WorkerProcess> {
     const { spec } = api;
     const say = (line: string): void => this.#o.onProgress?.(`[${spec.name}] ${line}`);
     const projectDir = join(this.#o.dataDir, "bundles", api.bundle);
@@ -252,7 +265,7 @@ export class Reconciler {
       maxDeliver: maxDeliveries(spec.glia.retries),
     });
     await this.#o.deadLetters?.ensure(spec.name);
-    say(`starting ${spec.autoscaling.initReplicas} runtime(s)`);
+    say(`starting up to ${spec.autoscaling.initReplicas} runtime(s), as the machine's GPUs and CPUs allow`);
     const o = this.#o;
     const plan: WorkerPlan = {
       spec,
@@ -271,7 +284,8 @@ export class Reconciler {
         autoscaleTickMs: o.autoscaleTickMs ?? TICK_MS,
         stopGraceMs: o.graceMs ?? DEFAULT_GRACE_MS,
       },
-      gpus,
+      gpus: null,
+      leases: null, // each worker process started gets its own, see WorkerProcess
       chainAddress: o.chainAddress ?? null,
       runAs: o.runAs ?? null,
       modelStore: modelStoreSettings(spec, process.env),
@@ -280,6 +294,7 @@ export class Reconciler {
     const worker = new WorkerProcess({
       plan,
       logger: o.logger,
+      leases: leaseBroker(this.#capacity, spec, o.logger),
       onScale: (scale) => void this.#scaled(api, scale),
       onProgress: (line) => {
         say(line);
@@ -294,7 +309,6 @@ export class Reconciler {
 
   async #remove(name: string, current: Running | undefined): Promise<void> {
     this.#running.delete(name);
-    this.#gpus.release(name);
     this.#routesChanged();
     await current?.worker.stop(this.#o.graceMs ?? DEFAULT_GRACE_MS);
     await this.#o.queue.purge(name).catch(() => {}); // queued requests are dropped; stored results stay
@@ -321,7 +335,7 @@ export class Reconciler {
       replicas: scale.requested,
       ready: scale.ready,
       autoscaler: { recommendation: scale.recommendation, reason: scale.reason, heldBy: scale.heldBy },
-      ...(api.spec.compute.gpu > 0 ? { gpus: running.gpus } : {}),
+      ...this.#gpus(api, running.worker),
     };
     const key = JSON.stringify(status);
     if (this.#lastScale.get(name) === key) return;

@@ -19,6 +19,8 @@ import {
 import { PlatformConfigError } from "./errors.ts";
 import type { NatsCredentials } from "./nats-connect.ts";
 import type { RunAs } from "../runtime/index.ts";
+import { deviceId, leaseSchema } from "./lease-protocol.ts";
+import type { Lease } from "./capacity.ts";
 
 export interface WorkerPlan {
   /** The API's resolved spec, as `glia deploy` checked it. */
@@ -48,8 +50,18 @@ export interface WorkerPlan {
     /** How long running requests may take to finish when the worker is told to stop by a signal. */
     stopGraceMs: number;
   };
-  /** The CUDA devices of each runtime (one list per replica); null: the process's own environment. */
+  /**
+   * The CUDA devices of each runtime (one list per replica, `glia worker --gpus`); null: the
+   * process's own environment, or the leases' devices.
+   */
   gpus: string[][] | null;
+  /**
+   * `glia up`: the runtimes' shares of the machine are leased from the platform over the IPC
+   * channel, these first; the worker starts that many runtimes (possibly fewer than
+   * `init_replicas`, none even) and its autoscaler leases more as it needs them. Absent or null
+   * in a pod (`glia worker`), whose GPUs (`gpus`) and cores are its own.
+   */
+  leases?: PlanLeases | null;
   /** Where `api-<name>:8888` is served locally (`host:port`); null in a cluster, where DNS answers. */
   chainAddress: string | null;
   /** Run the runtimes as this user (glia running as root with `--run-as`). */
@@ -61,6 +73,14 @@ export interface WorkerPlan {
    */
   modelStore: Record<string, string> | null;
   logLevel: "silent" | "debug" | "info" | "warn" | "error";
+}
+
+/** What a worker's plan says of its leases (see capacity.ts). */
+export interface PlanLeases {
+  /** The leases of the runtimes it starts with, replica 0 first (possibly fewer than `init_replicas`). */
+  initial: Lease[];
+  /** Each runtime has GPUs of its own: a lease goes back only with the runtime that used it. */
+  exclusive: boolean;
 }
 
 const millis = z.number().int().positive().nullable();
@@ -96,7 +116,14 @@ const planSchema = z.strictObject({
     autoscaleTickMs: z.number().int().positive(),
     stopGraceMs: z.number().int().min(0),
   }),
-  gpus: z.array(z.array(z.string().regex(/^[\w:-]+$/))).nullable(),
+  gpus: z.array(z.array(deviceId)).nullable(),
+  leases: z
+    .strictObject({
+      initial: z.array(leaseSchema),
+      exclusive: z.boolean(),
+    })
+    .nullable()
+    .optional(),
   chainAddress: z.string().min(1).nullable(),
   runAs: z
     .strictObject({
@@ -122,7 +149,15 @@ export function checkWorkerPlan(value: unknown): WorkerPlan {
   }
   const spec = checkResolvedSpec("the worker plan", parsed.data.spec);
   if (spec instanceof RegistryEntryError) throw spec;
-  const plan: WorkerPlan = { ...parsed.data, spec };
+  const plan: WorkerPlan = { ...parsed.data, spec, leases: parsed.data.leases ?? null };
+  if (plan.gpus && plan.leases)
+    throw new PlatformConfigError(
+      "the worker plan gives both gpus and leases: a worker's runtimes run on the devices of its leases (glia up) or on those --gpus lists (glia worker), not both",
+    );
+  if (plan.leases && plan.leases.initial.length > spec.autoscaling.initReplicas)
+    throw new PlatformConfigError(
+      `the worker plan starts ${plan.leases.initial.length} leased runtime(s) but ${spec.name} starts at most ${spec.autoscaling.initReplicas} (init_replicas)`,
+    );
   if (plan.gpus && plan.gpus.length !== spec.autoscaling.initReplicas)
     throw new PlatformConfigError(
       `the worker plan lists GPUs for ${plan.gpus.length} runtime(s) but ${spec.name} starts ${spec.autoscaling.initReplicas}: give one list per runtime (--gpus "0;1")`,

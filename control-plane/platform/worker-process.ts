@@ -8,6 +8,8 @@ import { inheritedEnvironment } from "../runtime/index.ts";
 import type { WorkerPlan } from "./worker-plan.ts";
 import type { ParentMessage, WorkerMessage } from "./worker-serve.ts";
 import type { WorkerScale } from "./worker-service.ts";
+import type { Lease } from "./capacity.ts";
+import type { LeaseBroker, LeaseSession } from "./worker-leases.ts";
 
 const WORKER_MAIN = fileURLToPath(new URL("./worker-main.ts", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -23,6 +25,12 @@ export interface WorkerProcessOptions {
   onProgress?: (line: string) => void;
   /** Receives the autoscaler's decisions and the runtimes' counts, every tick. */
   onScale?: (scale: WorkerScale) => void;
+  /**
+   * Leases the runtimes' shares of the machine (`glia up`): each process started gets its first
+   * leases in its plan, asks for more over its IPC channel, and gives back all it holds when it
+   * exits, however it exits. Absent, the plan is sent as it is.
+   */
+  leases?: LeaseBroker;
 }
 
 /**
@@ -34,6 +42,8 @@ export class WorkerProcess {
   readonly #o: WorkerProcessOptions;
   readonly #log: Logger;
   readonly #supervisor: Supervisor;
+  /** The leases of the process running now (or last). */
+  #session: LeaseSession | null = null;
 
   constructor(options: WorkerProcessOptions) {
     this.#o = options;
@@ -58,6 +68,16 @@ export class WorkerProcess {
     return this.#supervisor.pid;
   }
 
+  /** The leases its process holds now (none without a {@link WorkerProcessOptions.leases} broker). */
+  leases(): Lease[] {
+    return this.#session?.leases() ?? [];
+  }
+
+  /** Why its process started fewer runtimes than `init_replicas`, if it did. */
+  get held(): string | null {
+    return this.#session?.held ?? null;
+  }
+
   /** Starts the child and resolves once it reports ready; rejects with why it could not start. */
   async start(): Promise<void> {
     await this.#supervisor.start();
@@ -80,12 +100,7 @@ export class WorkerProcess {
       cwd: ROOT,
       env: workerEnvironment(process.env, plan.nats.credentials),
       stdio: ["ignore", "inherit", "inherit", "ipc"],
-      onSpawn: (c) => {
-        c.send({ type: "plan", plan } satisfies ParentMessage);
-        c.on("message", (m: WorkerMessage) => {
-          if (m.type === "scale") this.#o.onScale?.(m.scale);
-        });
-      },
+      onSpawn: (c) => this.#spawned(c),
       ready: (c) => this.#ready(c),
       requestStop: (c, graceMs) =>
         c.connected ? c.send({ type: "stop", graceMs } satisfies ParentMessage) : c.kill("SIGTERM"),
@@ -96,6 +111,20 @@ export class WorkerProcess {
     });
     this.#log.info({ workerPid: child.pid }, "worker process ready");
     return child;
+  }
+
+  /** A process was spawned: its plan (with its first leases), its messages, its leases back at its exit. */
+  #spawned(child: ChildProcess): void {
+    const session = this.#o.leases?.open() ?? null;
+    this.#session = session;
+    child.once("exit", () => session?.close());
+    const plan = session ? { ...this.#o.plan, leases: session.plan } : this.#o.plan;
+    child.send({ type: "plan", plan } satisfies ParentMessage);
+    child.on("message", (m: WorkerMessage) => {
+      if (m.type === "scale") this.#o.onScale?.(m.scale);
+      const reply = session?.answer(m);
+      if (reply && child.connected) child.send(reply satisfies ParentMessage);
+    });
   }
 
   #ready(child: ChildProcess): Promise<void> {

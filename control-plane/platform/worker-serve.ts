@@ -9,28 +9,38 @@ import type { GliaError } from "../errors.ts";
 import type { Logger } from "../observability/index.ts";
 import type { WorkerPlan } from "./worker-plan.ts";
 import { startWorkerService, type WorkerScale } from "./worker-service.ts";
+import { leaseChannel, type LeaseChannel, type LeaseReply, type LeaseRequest } from "./lease-protocol.ts";
 
 /** Messages a worker process sends its parent over the IPC channel. */
 export type WorkerMessage =
   | { type: "ready" }
   | { type: "failed"; code: string; message: string }
   | { type: "progress"; line: string }
-  | { type: "scale"; scale: WorkerScale };
-/** Messages the parent sends a worker process: its plan first, later perhaps the word to stop. */
-export type ParentMessage = { type: "plan"; plan: WorkerPlan } | { type: "stop"; graceMs: number };
+  | { type: "scale"; scale: WorkerScale }
+  | LeaseRequest;
+/**
+ * Messages the parent sends a worker process: its plan first, then answers to its requests for
+ * leases, perhaps the word to stop.
+ */
+export type ParentMessage = { type: "plan"; plan: WorkerPlan } | { type: "stop"; graceMs: number } | LeaseReply;
 
 /** Serves `plan` until told to stop, then stops gracefully; rejects if the worker cannot start. */
 export async function serveWorker(plan: WorkerPlan, logger: Logger): Promise<void> {
   const stopping = stopRequested(plan.durations.stopGraceMs);
   let service;
   try {
-    service = await startWorkerService(plan, logger, {
-      onProgress: (line) => {
-        logger.info({ api: plan.spec.name }, line);
-        void tell({ type: "progress", line });
+    service = await startWorkerService(
+      plan,
+      logger,
+      {
+        onProgress: (line) => {
+          logger.info({ api: plan.spec.name }, line);
+          void tell({ type: "progress", line });
+        },
+        onScale: (scale) => void tell({ type: "scale", scale }),
       },
-      onScale: (scale) => void tell({ type: "scale", scale }),
-    });
+      plan.leases ? parentLeases() : undefined,
+    );
   } catch (err) {
     const code = (err as GliaError).code ?? "WORKER_START_FAILED";
     await tell({ type: "failed", code, message: (err as Error).message });
@@ -40,6 +50,14 @@ export async function serveWorker(plan: WorkerPlan, logger: Logger): Promise<voi
   logger.info({ api: plan.spec.name }, "worker ready");
   await service.stop(await stopping);
   logger.flush();
+}
+
+/** Leases from the parent over the IPC channel (`glia up`). */
+function parentLeases(): LeaseChannel {
+  return leaseChannel({
+    send: (message) => void tell(message),
+    onMessage: (listener) => process.on("message", listener),
+  });
 }
 
 /** Sends `message` to the parent, if there is one; resolves once it is handed over. */

@@ -35,6 +35,10 @@ import {
   type RuntimeLaunch,
 } from "../runtime/index.ts";
 import { requestTimeoutMs, type WorkerPlan } from "./worker-plan.ts";
+import { LeaseTable } from "./lease-table.ts";
+import type { LeaseChannel } from "./lease-protocol.ts";
+import { RuntimeLeases } from "./runtime-leases.ts";
+import { PlatformConfigError } from "./errors.ts";
 
 /** What a worker tells whoever started it. */
 export interface WorkerEvents {
@@ -57,15 +61,21 @@ export interface WorkerService {
 
 /**
  * Runs one API's worker and its runtime processes in this process (the body of `glia worker`),
- * as `plan` says. Resolves once every runtime reports SERVING and the worker pulls.
+ * as `plan` says. Resolves once every runtime reports SERVING and the worker pulls. A plan with
+ * leases (`glia up`) needs `channel`, over which its runtimes' shares of the machine are leased.
  */
 export async function startWorkerService(
   plan: WorkerPlan,
   logger: Logger,
   events: WorkerEvents = {},
+  channel?: LeaseChannel,
 ): Promise<WorkerService> {
   const onProgress = events.onProgress ?? (() => {});
   const { spec } = plan;
+  if (plan.leases && !channel)
+    throw new PlatformConfigError(
+      `the worker plan of ${spec.name} has leases but no channel to the platform to lease over`,
+    );
   const { staged, projectDir } = await stage(plan);
   let nc: NatsConnection | undefined;
   let pool: RuntimePool | undefined;
@@ -101,7 +111,10 @@ export async function startWorkerService(
     };
     const launch = await launchOf(plan, projectDir, logger, say);
     launch.onLine = (l) => publishLog(conn, { ...l, api: spec.name, time: new Date().toISOString() });
-    pool = new RuntimePool(launch, spec.autoscaling.initReplicas);
+    // Leased: replica i runs on the table's entry i, which the table changes as leases come and go.
+    const table = plan.leases && channel ? new LeaseTable(plan.leases.initial, plan.leases.exclusive) : null;
+    if (table) launch.devices = table.devices;
+    pool = new RuntimePool(launch, plan.leases?.initial.length ?? spec.autoscaling.initReplicas);
     await pool.start();
     const metrics = new WorkerMetrics();
     const worker = new ApiWorker({
@@ -119,15 +132,20 @@ export async function startWorkerService(
     });
     await worker.start();
     const runtimes = pool;
+    const leases = table && channel ? new RuntimeLeases(table, channel, runtimes) : null;
     const autoscaler = autoscaleLoop(plan, logger, {
+      initial: runtimes.size,
       inFlight: () => queue.inFlight(spec.name),
+      capacity: leases ? (want) => leases.capacity(want) : () => machineCapacity(spec, plan.gpus),
       // Pull loops follow the runtimes: added after them, removed before them.
       resize: async (n) => {
         if (n < worker.concurrency) await worker.setConcurrency(n);
-        // An API without GPUs hides them from its added runtimes as from its first ones.
-        const added = Math.max(0, n - runtimes.counts().requested);
-        const noGpus = spec.compute.gpu === 0 && plan.gpus !== null;
-        await runtimes.resize(n, noGpus ? Array.from({ length: added }, () => []) : undefined);
+        const from = runtimes.size;
+        await runtimes.resize(n, hiddenGpus(plan, n - runtimes.counts().requested)).catch((err: unknown) => {
+          leases?.lost();
+          throw err;
+        });
+        await leases?.resized(from, n);
         await worker.setConcurrency(n);
       },
       onState: (state) => {
@@ -221,30 +239,40 @@ async function launchOf(
 
 /**
  * The API's autoscaler, between min and max replicas, and as far as this machine has room, as a
- * node's allocatable resources bound a cluster: runtimes that need GPUs scale over the device sets
- * the plan assigned (the platform hands GPUs out when the API starts), and no API runs more
- * runtimes than the machine's cores hold at its `compute.cpu` each.
+ * node's allocatable resources bound a cluster (`capacity`): on `glia up`, as far as the GPUs and
+ * CPU it can lease; in a pod, over the pod's GPU sets and as many runtimes as its cores hold.
  */
 function autoscaleLoop(
   plan: WorkerPlan,
   logger: Logger,
-  hooks: { inFlight: () => Promise<number>; resize: (n: number) => Promise<void>; onState: (s: ScaleState) => void },
+  hooks: Pick<ConstructorParameters<typeof AutoscaleLoop>[0], "initial" | "inFlight" | "capacity" | "onState"> & {
+    resize: (n: number) => Promise<void>;
+  },
 ): AutoscaleLoop {
   const { spec } = plan;
   return new AutoscaleLoop({
+    ...hooks,
     api: spec.name,
     settings: autoscaleSettings(spec.autoscaling),
-    initial: spec.autoscaling.initReplicas,
-    inFlight: hooks.inFlight,
     target: { resize: hooks.resize },
     logger,
     tickMs: plan.durations.autoscaleTickMs,
-    onState: hooks.onState,
-    capacity: () => machineCapacity(spec, plan.gpus),
   });
 }
 
-/** The most runtimes of `plan`'s API this machine holds, and why; null when nothing but max_replicas bounds it. */
+/**
+ * The devices of `added` runtimes of a pod's API without GPUs: none, as its first runtimes got
+ * (see `--gpus`); undefined where the launch's devices say (a leased plan's table, or the pod's).
+ */
+function hiddenGpus(plan: WorkerPlan, added: number): string[][] | undefined {
+  if (plan.leases || plan.spec.compute.gpu > 0 || plan.gpus === null) return undefined;
+  return Array.from({ length: Math.max(0, added) }, () => []);
+}
+
+/**
+ * The most runtimes of a pod's API its worker holds, and why; null when nothing but max_replicas
+ * bounds it. (On `glia up` the platform leases GPUs and CPU instead, see capacity.ts.)
+ */
 export function machineCapacity(
   spec: { compute: { cpu: string | null; gpu: number }; autoscaling: { maxReplicas: number } },
   gpus: string[][] | null,

@@ -1,0 +1,84 @@
+/**
+ * @module
+ * A worker's leases, running: before each resize the autoscaler learns how many runtimes it may
+ * have (asking the platform for the leases it lacks), and after one the leases no runtime uses go
+ * back. See lease-table.ts for which lease a runtime uses.
+ */
+import type { RuntimePool } from "../runtime/index.ts";
+import type { LeaseChannel } from "./lease-protocol.ts";
+import type { LeaseTable, PoolState } from "./lease-table.ts";
+
+/** The pool as leasing reads it. */
+export type LeasedPool = Pick<RuntimePool, "counts" | "acquire">;
+
+/** How long borrowing every idle runtime to read its replica index may take (it is at once). */
+const PROBE_TIMEOUT_MS = 200;
+
+export class RuntimeLeases {
+  readonly #table: LeaseTable;
+  readonly #channel: LeaseChannel;
+  readonly #pool: LeasedPool;
+
+  constructor(table: LeaseTable, channel: LeaseChannel, pool: LeasedPool) {
+    this.#table = table;
+    this.#channel = channel;
+    this.#pool = pool;
+  }
+
+  /**
+   * The most runtimes the pool may have when `want` are wanted, and why when fewer: leases not
+   * needed go back, missing ones are asked for (the platform answers at once).
+   */
+  async capacity(want: number): Promise<{ replicas: number; why: string }> {
+    const pool = await this.#observe();
+    const { release, need } = this.#table.plan(want, pool);
+    this.#channel.release(release);
+    const answer = need > 0 ? await this.#channel.lease(need) : { granted: [], held: null };
+    const replicas = this.#table.take(answer.granted, pool);
+    return { replicas, why: answer.held ?? "runtimes taken out are still stopping and hold their share" };
+  }
+
+  /** After a resize from `from` runtimes to `to`: what no runtime uses any more goes back. */
+  async resized(from: number, to: number): Promise<void> {
+    this.#table.resized(from, to);
+    const pool = await this.#observe();
+    this.#channel.release(this.#table.plan(to, pool).release);
+    this.#table.take([], pool);
+  }
+
+  /** A resize failed: which runtimes run is read again before a lease goes back. */
+  lost(): void {
+    this.#table.lost();
+  }
+
+  async #observe(): Promise<PoolState> {
+    const pool = state(this.#pool);
+    if (this.#table.wantsLiveReplicas(pool)) this.#table.observe(pool, await liveReplicas(this.#pool));
+    return state(this.#pool);
+  }
+}
+
+function state(pool: LeasedPool): PoolState {
+  const c = pool.counts();
+  return { size: c.starting + c.ready + c.busy, draining: c.draining };
+}
+
+/**
+ * The replica index of every runtime, read by borrowing each for an instant while all of them
+ * are idle (the pool does not list them otherwise); null when they are not, or a borrow did not
+ * come at once. Every borrowed runtime is given back as soon as it is lent.
+ */
+export async function liveReplicas(pool: LeasedPool): Promise<number[] | null> {
+  const c = pool.counts();
+  if (c.starting + c.busy + c.draining > 0 || c.ready === 0) return null;
+  const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+  const borrows = Array.from({ length: c.ready }, () =>
+    pool.acquire(signal).then((lease) => {
+      lease.release();
+      return lease.replica;
+    }),
+  );
+  const settled = await Promise.allSettled(borrows);
+  const replicas = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  return new Set(replicas).size === c.ready ? replicas : null;
+}
