@@ -9,8 +9,16 @@ import { startTestNats, type TestNats } from "./support/nats.ts";
 import { FIXTURES } from "./support/platform.ts";
 import { isFinal, submit, waitFor } from "./support/http.ts";
 import { createLogger } from "../control-plane/observability/index.ts";
-import { checkWorkerPlan, loadWorkerSpec, WorkerProcess, type WorkerPlan } from "../control-plane/platform/index.ts";
+import {
+  CapacityLedger,
+  checkWorkerPlan,
+  leaseBroker,
+  loadWorkerSpec,
+  WorkerProcess,
+  type WorkerPlan,
+} from "../control-plane/platform/index.ts";
 import { freePort } from "./support/ports.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 
 const PYTHON = join(process.cwd(), ".venv", "bin", "python"); // has the runtime's requirements (grpcio, protobuf)
 
@@ -159,5 +167,49 @@ describe("a worker started from its plan", { timeout: 300_000 }, () => {
     );
     const bad = { initial: [{ id: "L1", devices: ["0;rm -rf"] }], exclusive: true };
     assert.throws(() => checkWorkerPlan({ ...plan, leases: bad }), /leases\.initial\.0\.devices\.0/);
+  });
+
+  it("a worker process of glia up leases its runtimes, and all it holds goes back when it dies", async () => {
+    const fromFile = await loadWorkerSpec(join(FIXTURES, "plan-echo"), "plan-echo");
+    const spec = { ...fromFile, compute: { ...fromFile.compute, gpu: 1 } };
+    const ledger = new CapacityLedger({ gpus: ["7"], cpuMillis: 4_000 });
+    const logger = createLogger({ level: "silent" }); // the restart after the kill is logged as an error
+    const plan: WorkerPlan = {
+      spec,
+      projectDir: join(FIXTURES, "plan-echo"),
+      python: PYTHON,
+      nats: { url: nats.url, credentials: null, replicas: 1, provisioned: false },
+      durations: {
+        requestTimeoutMs: null,
+        ackWaitMs: null,
+        resultTtlMs: null,
+        autoscaleTickMs: 200,
+        stopGraceMs: 5_000,
+      },
+      gpus: null,
+      chainAddress: null,
+      runAs: null,
+      modelStore: null,
+      logLevel: "warn",
+    };
+    const worker = new WorkerProcess({ plan, logger, leases: leaseBroker(ledger, spec, logger) });
+    const until = async (what: string, done: () => boolean): Promise<void> => {
+      for (const deadline = Date.now() + 30_000; !done(); await sleep(50))
+        assert.ok(Date.now() < deadline, `gave up waiting: ${what}`);
+    };
+    await worker.start();
+    try {
+      assert.deepEqual(worker.leases(), [{ id: "L1", devices: ["7"] }]);
+      const url = `${base}/plan-echo`;
+      const done = await waitFor(url, await submit(url, "{}", "application/json"), isFinal);
+      assert.equal(done.body["status"], "completed", JSON.stringify(done.body));
+      process.kill(worker.pid!, "SIGKILL");
+      await until("the dead worker's GPU is given back", () => ledger.leases("plan-echo#1").length === 0);
+      await until("the restarted worker leases it again", () => worker.leases()[0]?.devices[0] === "7");
+      assert.equal(ledger.leases("plan-echo#2").length, 1);
+    } finally {
+      await worker.stop(5_000);
+    }
+    assert.deepEqual(ledger.leases("plan-echo#2"), [], "a stopped worker holds nothing");
   });
 });

@@ -20,6 +20,8 @@ export { startGatewayService } from "./gateway-service.ts";
 export { checkWorkerPlan, loadWorkerSpec, modelStoreSettings, type WorkerPlan } from "./worker-plan.ts";
 export { serveWorker } from "./worker-serve.ts";
 export { WorkerProcess } from "./worker-process.ts";
+export { CapacityLedger, cpuMillis, type Lease, type LeaseAnswer, type LeaseHolder } from "./capacity.ts";
+export { leaseBroker, type LeaseBroker } from "./worker-leases.ts";
 export { deployProject, provisionQueues } from "./deploy.ts";
 export { Reconciler } from "./reconciler.ts";
 export { readState, stateFile } from "./state.ts";
