@@ -92,3 +92,33 @@ describe("the autoscaler on glia up", { timeout: 300_000 }, () => {
     await follow("to-zero", (s) => s.replicas === 0 && s.ready === 0, seen, 60_000);
   });
 });
+
+describe("the machine's CPUs on glia up", { timeout: 120_000 }, () => {
+  let stack: TestPlatform;
+
+  before(async () => {
+    stack = await startPlatform(["cpu-leases"], { autoscaleTickMs: TICK_MS });
+  });
+  after(async () => stack?.stop());
+
+  it("runs no more runtimes than the cores hold at compute.cpu each, but always one, and says why", async () => {
+    const registry = await ApiRegistry.open(stack.platform.nc);
+    let status: ApiStatus | null = null;
+    for (const deadline = Date.now() + 10_000; !status?.autoscaler?.recommendation; await sleep(100)) {
+      assert.ok(Date.now() < deadline, `no recommendation yet: ${JSON.stringify(status)}`);
+      status = await registry.status("cpu-bound");
+    }
+    assert.equal(status.autoscaler.recommendation, 2);
+    assert.equal(status.replicas, 1, "min_replicas is 2, but one runtime takes more than all the cores");
+    const held = /^this machine's \d+(\.\d+)? CPUs? (is|are) all leased \(cpu-bound: 1000\)$/;
+    assert.match(status.autoscaler.heldBy ?? "", held);
+    const url = stack.url("cpu-bound");
+    const done = await waitFor(url, await submit(url, "{}", "application/json"), isFinal);
+    assert.equal(done.body["status"], "completed", JSON.stringify(done.body));
+    const cli = runCli(["get", "cpu-bound", "-o", "json"], platformState());
+    assert.equal(await cli.exited, 0, cli.stderr.join("\n"));
+    const row = JSON.parse(cli.stdoutLines.join("\n")) as { replicas: number; autoscaler?: { heldBy: string } };
+    assert.equal(row.replicas, 1);
+    assert.match(row.autoscaler?.heldBy ?? "", held);
+  });
+});
