@@ -177,9 +177,11 @@ describe("RuntimePool.resize", T, () => {
       const answers = leases.map((lease) => call(lease, gate));
       await gate.running(2);
 
+      assert.deepEqual(pool.replicas().sort(), [0, 1, 2]);
       await pool.resize(1);
       assert.equal(alive(idlePid), false, "the idle runtime was stopped first");
       assert.deepEqual(pool.counts(), counts({ requested: 1, busy: 1, draining: 1 }));
+      assert.deepEqual(pool.replicas().sort(), [0, 1], "the draining runtime still holds its index (and devices)");
       const [kept] = pool.pids() as [number];
 
       let waiting: RuntimeLease | null = null;
@@ -198,6 +200,7 @@ describe("RuntimePool.resize", T, () => {
       drainedLease.release();
       await pool.drained();
       assert.equal(alive(drainedPid), false, "the drained runtime exited once released");
+      assert.deepEqual(pool.replicas(), [0]);
       assert.equal(waiting, null, "a drained runtime is never lent again");
       assert.deepEqual(pool.counts(), counts({ requested: 1, busy: 1 }));
 

@@ -9,10 +9,7 @@ import type { LeaseChannel } from "./lease-protocol.ts";
 import type { LeaseTable, PoolState } from "./lease-table.ts";
 
 /** The pool as leasing reads it. */
-export type LeasedPool = Pick<RuntimePool, "counts" | "acquire">;
-
-/** How long borrowing every idle runtime to read its replica index may take (it is at once). */
-const PROBE_TIMEOUT_MS = 200;
+export type LeasedPool = Pick<RuntimePool, "counts" | "replicas">;
 
 export class RuntimeLeases {
   readonly #table: LeaseTable;
@@ -53,32 +50,12 @@ export class RuntimeLeases {
 
   async #observe(): Promise<PoolState> {
     const pool = state(this.#pool);
-    if (this.#table.wantsLiveReplicas(pool)) this.#table.observe(pool, await liveReplicas(this.#pool));
-    return state(this.#pool);
+    if (this.#table.wantsLiveReplicas(pool)) this.#table.observe(pool, this.#pool.replicas());
+    return pool;
   }
 }
 
 function state(pool: LeasedPool): PoolState {
   const c = pool.counts();
   return { size: c.starting + c.ready + c.busy, draining: c.draining };
-}
-
-/**
- * The replica index of every runtime, read by borrowing each for an instant while all of them
- * are idle (the pool does not list them otherwise); null when they are not, or a borrow did not
- * come at once. Every borrowed runtime is given back as soon as it is lent.
- */
-export async function liveReplicas(pool: LeasedPool): Promise<number[] | null> {
-  const c = pool.counts();
-  if (c.starting + c.busy + c.draining > 0 || c.ready === 0) return null;
-  const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
-  const borrows = Array.from({ length: c.ready }, () =>
-    pool.acquire(signal).then((lease) => {
-      lease.release();
-      return lease.replica;
-    }),
-  );
-  const settled = await Promise.allSettled(borrows);
-  const replicas = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-  return new Set(replicas).size === c.ready ? replicas : null;
 }

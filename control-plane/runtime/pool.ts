@@ -109,6 +109,14 @@ export class RuntimePool {
     return this.#slots.map((s) => s.process.pid);
   }
 
+  /**
+   * The replica index of every runtime that has not exited: starting, serving or draining. Its
+   * devices (`launch.devices[index]`) are in use until it is gone from this list.
+   */
+  replicas(): number[] {
+    return [...this.#slots, ...this.#leaving].map((s) => s.process.replica);
+  }
+
   /** How many runtimes are requested, and in each state. */
   counts(): RuntimePoolCounts {
     const members = this.#stopping ? [] : this.#slots;
