@@ -199,6 +199,7 @@ function refusedRow(entry: RegistryEntry, message: string): ApiRow {
 /** Each runtime's devices, e.g. `0 | 1`; `-` for an API without GPUs, `none` when it asked but got none. */
 function gpuCell(gpus: string[][] | undefined): string {
   if (!gpus) return "-";
+  if (gpus.length === 0) return "none held"; // a GPU API scaled to zero
   return gpus.map((d) => (d.length ? d.join(",") : "none")).join(" | ");
 }
 
