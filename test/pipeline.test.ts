@@ -135,6 +135,33 @@ describe("the async pipeline on the real stack", { timeout: 180_000 }, () => {
     assert.equal(await queue.queuedTotal("echo"), before);
   });
 
+  it("answers a GET right after each of 1,000 POSTs with the request's record, never 404", async () => {
+    const seen = new Map<string, number>();
+    const ids: string[] = [];
+    // Eight clients at once, so the GETs race the records' watch as a real client's would.
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = 0; i < 125; i++) {
+          const id = await submit(echo, JSON.stringify({ i }), "application/json");
+          const res = await get(`${echo}/${id}`);
+          assert.equal(res.status, 200, `GET right after POST: ${res.status} ${JSON.stringify(res.body)}`);
+          assert.equal(res.body["id"], id);
+          const status = String(res.body["status"]);
+          seen.set(status, (seen.get(status) ?? 0) + 1);
+          ids.push(id);
+        }
+      }),
+    );
+    assert.equal(ids.length, 1_000);
+    assert.ok(
+      [...seen.keys()].every((s) => ["in_queue", "in_progress", "completed"].includes(s)),
+      JSON.stringify([...seen]),
+    );
+    // And they are served: the last one ends.
+    const last = await waitFor(echo, ids.at(-1)!, (s) => s === "completed", 120_000);
+    assert.equal(last.body["status"], "completed");
+  });
+
   it("serves health checks", async () => {
     assert.equal((await get(`${stack.platform.url}/healthz`)).status, 200);
     assert.equal((await get(`${echo}/healthz`)).status, 200);

@@ -52,6 +52,10 @@ class MemoryRecords implements RecordReader, RecordWaiter {
     return { size: bytes.byteLength, data: new Blob([bytes]).stream() };
   }
 
+  async latest(api: string, id: string): Promise<StoredRecord | null> {
+    return this.get(api, id);
+  }
+
   async wait(api: string, id: string, timeoutMs: number): Promise<StoredRecord | null> {
     this.waits.push({ api, id, timeoutMs });
     return this.get(api, id);

@@ -211,7 +211,7 @@ async function read(c: Context, options: GatewayOptions, match: RouteMatch): Pro
   const stored =
     waitMs > 0
       ? await options.waiters.wait(match.route.api, match.id, waitMs)
-      : await options.records.get(match.route.api, match.id);
+      : await options.waiters.latest(match.route.api, match.id);
   if (!stored) throw notFound;
   const large = await options.records.largeResult(stored.record);
   if (!large) return c.json(toPublic(stored.record));

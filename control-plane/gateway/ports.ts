@@ -39,8 +39,10 @@ export interface RecordReader {
   largeResult(record: RequestRecord): Promise<LargeResult | null>;
 }
 
-/** Waits for a request to end (`RecordWaiters`). */
+/** Reads a request's record as it stands, or waits for it to end (`RecordWaiters`). */
 export interface RecordWaiter {
+  /** The record as it stands (what the records' watch delivered lately, else the store); null when there is none. */
+  latest(api: string, id: string): Promise<StoredRecord | null>;
   /** The record once it is final, or as it stands after `timeoutMs`; null when there is none. */
   wait(api: string, id: string, timeoutMs: number): Promise<StoredRecord | null>;
 }

@@ -42,12 +42,15 @@ export class ResultStore {
   readonly #large: ObjectStore;
   readonly #js: JetStreamClient;
   readonly #maxBytes: number;
+  /** How long a record is kept after its last write (the bucket's max age). */
+  readonly ttlMs: number;
 
-  private constructor(kv: KV, large: ObjectStore, js: JetStreamClient, maxBytes: number) {
+  private constructor(kv: KV, large: ObjectStore, js: JetStreamClient, maxBytes: number, ttlMs: number) {
     this.#kv = kv;
     this.#large = large;
     this.#js = js;
     this.#maxBytes = maxBytes;
+    this.ttlMs = ttlMs;
   }
 
   /** Creates the bucket if needed (idempotent) and checks its max age is what was asked. */
@@ -79,7 +82,7 @@ export class ResultStore {
     }
     const recordsMs = ttl ?? Number(BigInt(existing!.config.max_age) / 1_000_000n);
     const large = await openLargeResults(nc, recordsMs + LARGE_RESULT_MARGIN_MS, options.replicas ?? 1);
-    return new ResultStore(kv, large, jetstream(nc), nc.info!.max_payload - FRAME_MARGIN);
+    return new ResultStore(kv, large, jetstream(nc), nc.info!.max_payload - FRAME_MARGIN, recordsMs);
   }
 
   /** Writes a new record; fails if one with the same key exists. */
@@ -133,14 +136,18 @@ export class ResultStore {
   }
 
   /**
-   * Calls `onUpdate` with the key and a reader of every record written from now on, until the
-   * returned function is called. The record is decoded only if the caller asks for it.
+   * Calls `onUpdate` for every record written or removed from now on, until the returned function
+   * is called: with the key, a reader of the record (null when it was removed) and its encoded
+   * size. The record is decoded only if the caller asks for it.
    */
-  async watch(onUpdate: (key: string, read: () => StoredRecord) => void): Promise<() => void> {
-    const updates = await this.#kv.watch({ include: KvWatchInclude.UpdatesOnly, ignoreDeletes: true });
+  async watch(onUpdate: (key: string, read: (() => StoredRecord) | null, bytes: number) => void): Promise<() => void> {
+    const updates = await this.#kv.watch({ include: KvWatchInclude.UpdatesOnly });
     void (async () => {
-      for await (const entry of updates)
-        onUpdate(entry.key, () => ({ record: entry.json<RequestRecord>(), revision: entry.revision }));
+      for await (const entry of updates) {
+        if (entry.operation !== "PUT") onUpdate(entry.key, null, 0);
+        else
+          onUpdate(entry.key, () => ({ record: entry.json<RequestRecord>(), revision: entry.revision }), entry.length);
+      }
     })();
     return () => updates.stop();
   }
