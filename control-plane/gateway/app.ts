@@ -205,14 +205,15 @@ async function read(c: Context, options: GatewayOptions, match: RouteMatch): Pro
       c.req.path,
       `POST ${match.route.endpoint}, or GET ${match.route.endpoint}/<id>`,
     );
-  const notFound = new NotFoundError(`id ${match.id} not found in API ${match.route.api}`);
-  if (!isRequestId(match.id)) throw notFound;
+  // Made only when thrown: an error captures its stack, which every GET would pay for.
+  const notFound = (): NotFoundError => new NotFoundError(`id ${match.id} not found in API ${match.route.api}`);
+  if (!isRequestId(match.id)) throw notFound();
   const waitMs = waitOf(c.req.query("wait"));
   const stored =
     waitMs > 0
       ? await options.waiters.wait(match.route.api, match.id, waitMs)
       : await options.waiters.latest(match.route.api, match.id);
-  if (!stored) throw notFound;
+  if (!stored) throw notFound();
   const large = await options.records.largeResult(stored.record);
   if (!large) return c.json(toPublic(stored.record));
   // The stored result is JSON already: stream it into the answer as it comes from NATS, rather
