@@ -4,6 +4,8 @@ import * as protoLoader from "@grpc/proto-loader";
 import type { ProtoGrpcType } from "./gen/runtime.ts";
 import type { RuntimeClient as GeneratedClient } from "./gen/glia/runtime/v1/Runtime.ts";
 import type { HandleRequest } from "./gen/glia/runtime/v1/HandleRequest.ts";
+import type { HandleCall } from "./gen/glia/runtime/v1/HandleCall.ts";
+import type { HandleAnswer__Output } from "./gen/glia/runtime/v1/HandleAnswer.ts";
 import type { HandleResponse__Output } from "./gen/glia/runtime/v1/HandleResponse.ts";
 import type { HealthResponse__Output } from "./gen/glia/runtime/v1/HealthResponse.ts";
 import { RuntimeTimeoutError, RuntimeUnavailableError } from "./errors.ts";
@@ -45,9 +47,22 @@ export interface HandlerSeries {
  */
 export const DEFAULT_MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 
-/** A gRPC client for one runtime process, on its Unix socket. */
+interface Waiting {
+  resolve: (response: HandleResponse__Output) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * A gRPC client for one runtime process, on its Unix socket. Requests go over one `HandleStream`
+ * opened on first use (two messages a request, rather than a call's HTTP/2 stream each); a stream
+ * that fails fails the calls it carries, and the next request opens another.
+ */
 export class RuntimeClient {
   readonly #client: GeneratedClient;
+  #stream: grpc.ClientDuplexStream<HandleCall, HandleAnswer__Output> | null = null;
+  readonly #waiting = new Map<string, Waiting>();
+  #lastCall = 0;
 
   constructor(socketPath: string, maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES) {
     const Runtime = proto().glia.runtime.v1.Runtime;
@@ -57,14 +72,53 @@ export class RuntimeClient {
     });
   }
 
-  /** Runs one request; rejects with {@link RuntimeTimeoutError} or {@link RuntimeUnavailableError}. */
+  /**
+   * Runs one request; rejects with {@link RuntimeTimeoutError} when it is not answered within
+   * `timeoutMs` (the handler may still be running: the caller stops the runtime), or with
+   * {@link RuntimeUnavailableError} when the runtime gave it up or the stream failed.
+   */
   handle(request: HandleRequest, timeoutMs: number): Promise<HandleResponse__Output> {
+    const stream = this.#open();
+    const callId = String(++this.#lastCall);
     return new Promise((resolve, reject) => {
-      this.#client.handle(request, { deadline: Date.now() + timeoutMs }, (err, res) => {
-        if (err) reject(toRuntimeError(err, timeoutMs));
-        else resolve(res!);
-      });
+      const timer = setTimeout(() => {
+        this.#waiting.delete(callId);
+        reject(new RuntimeTimeoutError(timeoutMs));
+      }, timeoutMs);
+      this.#waiting.set(callId, { resolve, reject, timer });
+      stream.write({ callId, request });
     });
+  }
+
+  #open(): grpc.ClientDuplexStream<HandleCall, HandleAnswer__Output> {
+    if (this.#stream) return this.#stream;
+    const stream = this.#client.handleStream();
+    stream.on("data", (answer: HandleAnswer__Output) => this.#answered(answer));
+    const ended = (err: Error): void => {
+      if (this.#stream === stream) this.#stream = null;
+      this.#failAll(err);
+    };
+    stream.on("error", (err: grpc.ServiceError) => ended(toRuntimeError(err, 0)));
+    stream.on("end", () => ended(new RuntimeUnavailableError("the runtime closed its request stream")));
+    this.#stream = stream;
+    return stream;
+  }
+
+  #answered(answer: HandleAnswer__Output): void {
+    const waiting = this.#waiting.get(answer.callId);
+    if (!waiting) return; // timed out already
+    this.#waiting.delete(answer.callId);
+    clearTimeout(waiting.timer);
+    if (answer.answer === "response" && answer.response) waiting.resolve(answer.response);
+    else waiting.reject(new RuntimeUnavailableError(answer.unavailable || "the runtime gave the request up"));
+  }
+
+  #failAll(err: Error): void {
+    for (const [id, waiting] of this.#waiting) {
+      this.#waiting.delete(id);
+      clearTimeout(waiting.timer);
+      waiting.reject(err);
+    }
   }
 
   health(timeoutMs: number): Promise<HealthResponse__Output> {
@@ -91,6 +145,9 @@ export class RuntimeClient {
   }
 
   close(): void {
+    this.#stream?.cancel();
+    this.#stream = null;
+    this.#failAll(new RuntimeUnavailableError("the runtime client was closed"));
     this.#client.close();
   }
 }

@@ -17,7 +17,7 @@ import signal
 import stat
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,6 +132,43 @@ class RuntimeService(runtime_pb2_grpc.RuntimeServicer):
         if isinstance(outcome, str):
             await context.abort(grpc.StatusCode.UNAVAILABLE, outcome)
         return to_response(outcome)
+
+    async def HandleStream(  # named after the rpc
+        self,
+        request_iterator: AsyncIterator[runtime_pb2.HandleCall],
+        context: grpc.aio.ServicerContext[runtime_pb2.HandleCall, runtime_pb2.HandleAnswer],
+    ) -> None:
+        """Run each call of the stream as ``Handle`` would, answering each once with its id.
+
+        Args:
+            request_iterator: The calls, as the worker sends them.
+            context: The stream's context; answers are written to it as they are ready.
+        """
+        answering: set[asyncio.Task[None]] = set()
+        writing = asyncio.Lock()  # one write at a time on a stream
+
+        async def answer(call: runtime_pb2.HandleCall) -> None:
+            outcome = (
+                "the runtime is stopping" if self._stopping else await self._execute(call.request)
+            )
+            reply = runtime_pb2.HandleAnswer(call_id=call.call_id)
+            if isinstance(outcome, str):
+                reply.unavailable = outcome
+            else:
+                reply.response.CopyFrom(to_response(outcome))
+            async with writing:
+                await context.write(reply)
+
+        try:
+            async for call in request_iterator:
+                task = asyncio.create_task(answer(call))
+                answering.add(task)
+                task.add_done_callback(answering.discard)
+            await asyncio.gather(*answering)
+        finally:
+            # The stream is gone (the worker closed it, or stopped): its calls are given up.
+            for task in answering:
+                task.cancel()
 
     async def _execute(self, request: runtime_pb2.HandleRequest) -> Outcome | str:
         """Run ``request`` on the handler thread; a str says why it was given up."""

@@ -287,6 +287,34 @@ def test_concurrent_requests_run_one_at_a_time_on_one_thread(start) -> None:
         assert earlier["end"] <= later["start"]
 
 
+def test_handle_stream_answers_each_call_once_with_its_id(start) -> None:
+    runtime = start(
+        """
+        class Handler:
+            def handle_async(self, payload, request_id):
+                if payload == "boom":
+                    raise ValueError("no boom")
+                return {"id": request_id, "payload": payload}
+        """
+    )
+    runtime.wait_serving()
+    calls = [
+        runtime_pb2.HandleCall(
+            call_id=10 + i,
+            request=runtime_pb2.HandleRequest(
+                request_id=f"r{i}", payload=text.encode(), content_type="text/plain", attempt=1
+            ),
+        )
+        for i, text in enumerate(["a", "boom", "c"])
+    ]
+    answers = {a.call_id: a for a in runtime.stub.HandleStream(iter(calls), timeout=20)}
+    assert sorted(answers) == [10, 11, 12]
+    assert json.loads(answers[10].response.result_json) == {"id": "r0", "payload": "a"}
+    assert answers[11].response.failure.type == "ValueError", "a handler's failure is data here too"
+    assert answers[11].response.failure.message == "no boom"
+    assert json.loads(answers[12].response.result_json) == {"id": "r2", "payload": "c"}
+
+
 def test_a_queued_request_whose_client_gave_up_is_never_run(start) -> None:
     runtime = start(
         BLOCKING.replace(

@@ -1,6 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { HandleAnswer as _glia_runtime_v1_HandleAnswer, HandleAnswer__Output as _glia_runtime_v1_HandleAnswer__Output } from './glia/runtime/v1/HandleAnswer.ts';
+import type { HandleCall as _glia_runtime_v1_HandleCall, HandleCall__Output as _glia_runtime_v1_HandleCall__Output } from './glia/runtime/v1/HandleCall.ts';
 import type { HandleRequest as _glia_runtime_v1_HandleRequest, HandleRequest__Output as _glia_runtime_v1_HandleRequest__Output } from './glia/runtime/v1/HandleRequest.ts';
 import type { HandleResponse as _glia_runtime_v1_HandleResponse, HandleResponse__Output as _glia_runtime_v1_HandleResponse__Output } from './glia/runtime/v1/HandleResponse.ts';
 import type { HandlerFailure as _glia_runtime_v1_HandlerFailure, HandlerFailure__Output as _glia_runtime_v1_HandlerFailure__Output } from './glia/runtime/v1/HandlerFailure.ts';
@@ -23,6 +25,8 @@ export interface ProtoGrpcType {
   glia: {
     runtime: {
       v1: {
+        HandleAnswer: MessageTypeDefinition<_glia_runtime_v1_HandleAnswer, _glia_runtime_v1_HandleAnswer__Output>
+        HandleCall: MessageTypeDefinition<_glia_runtime_v1_HandleCall, _glia_runtime_v1_HandleCall__Output>
         HandleRequest: MessageTypeDefinition<_glia_runtime_v1_HandleRequest, _glia_runtime_v1_HandleRequest__Output>
         HandleResponse: MessageTypeDefinition<_glia_runtime_v1_HandleResponse, _glia_runtime_v1_HandleResponse__Output>
         HandlerFailure: MessageTypeDefinition<_glia_runtime_v1_HandlerFailure, _glia_runtime_v1_HandlerFailure__Output>

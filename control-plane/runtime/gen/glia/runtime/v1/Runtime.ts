@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { HandleAnswer as _glia_runtime_v1_HandleAnswer, HandleAnswer__Output as _glia_runtime_v1_HandleAnswer__Output } from '../../../glia/runtime/v1/HandleAnswer.ts';
+import type { HandleCall as _glia_runtime_v1_HandleCall, HandleCall__Output as _glia_runtime_v1_HandleCall__Output } from '../../../glia/runtime/v1/HandleCall.ts';
 import type { HandleRequest as _glia_runtime_v1_HandleRequest, HandleRequest__Output as _glia_runtime_v1_HandleRequest__Output } from '../../../glia/runtime/v1/HandleRequest.ts';
 import type { HandleResponse as _glia_runtime_v1_HandleResponse, HandleResponse__Output as _glia_runtime_v1_HandleResponse__Output } from '../../../glia/runtime/v1/HandleResponse.ts';
 import type { HealthRequest as _glia_runtime_v1_HealthRequest, HealthRequest__Output as _glia_runtime_v1_HealthRequest__Output } from '../../../glia/runtime/v1/HealthRequest.ts';
@@ -31,6 +33,21 @@ export interface RuntimeClient extends grpc.Client {
   handle(argument: _glia_runtime_v1_HandleRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_glia_runtime_v1_HandleResponse__Output>): grpc.ClientUnaryCall;
   handle(argument: _glia_runtime_v1_HandleRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_glia_runtime_v1_HandleResponse__Output>): grpc.ClientUnaryCall;
   handle(argument: _glia_runtime_v1_HandleRequest, callback: grpc.requestCallback<_glia_runtime_v1_HandleResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * HandleStream is Handle over one long-lived stream per worker and runtime, so a request costs
+   * two messages rather than a call: each HandleCall is answered once, by a HandleAnswer with its
+   * call_id, when the handler is done with it. Closing the stream gives up the calls not answered.
+   */
+  HandleStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_glia_runtime_v1_HandleCall, _glia_runtime_v1_HandleAnswer__Output>;
+  HandleStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_glia_runtime_v1_HandleCall, _glia_runtime_v1_HandleAnswer__Output>;
+  /**
+   * HandleStream is Handle over one long-lived stream per worker and runtime, so a request costs
+   * two messages rather than a call: each HandleCall is answered once, by a HandleAnswer with its
+   * call_id, when the handler is done with it. Closing the stream gives up the calls not answered.
+   */
+  handleStream(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_glia_runtime_v1_HandleCall, _glia_runtime_v1_HandleAnswer__Output>;
+  handleStream(options?: grpc.CallOptions): grpc.ClientDuplexStream<_glia_runtime_v1_HandleCall, _glia_runtime_v1_HandleAnswer__Output>;
   
   /**
    * Health reports whether the handler has been constructed and the runtime takes requests.
@@ -77,6 +94,13 @@ export interface RuntimeHandlers extends grpc.UntypedServiceImplementation {
   Handle: grpc.handleUnaryCall<_glia_runtime_v1_HandleRequest__Output, _glia_runtime_v1_HandleResponse>;
   
   /**
+   * HandleStream is Handle over one long-lived stream per worker and runtime, so a request costs
+   * two messages rather than a call: each HandleCall is answered once, by a HandleAnswer with its
+   * call_id, when the handler is done with it. Closing the stream gives up the calls not answered.
+   */
+  HandleStream: grpc.handleBidiStreamingCall<_glia_runtime_v1_HandleCall__Output, _glia_runtime_v1_HandleAnswer>;
+  
+  /**
    * Health reports whether the handler has been constructed and the runtime takes requests.
    */
   Health: grpc.handleUnaryCall<_glia_runtime_v1_HealthRequest__Output, _glia_runtime_v1_HealthResponse>;
@@ -90,6 +114,7 @@ export interface RuntimeHandlers extends grpc.UntypedServiceImplementation {
 
 export interface RuntimeDefinition extends grpc.ServiceDefinition {
   Handle: MethodDefinition<_glia_runtime_v1_HandleRequest, _glia_runtime_v1_HandleResponse, _glia_runtime_v1_HandleRequest__Output, _glia_runtime_v1_HandleResponse__Output>
+  HandleStream: MethodDefinition<_glia_runtime_v1_HandleCall, _glia_runtime_v1_HandleAnswer, _glia_runtime_v1_HandleCall__Output, _glia_runtime_v1_HandleAnswer__Output>
   Health: MethodDefinition<_glia_runtime_v1_HealthRequest, _glia_runtime_v1_HealthResponse, _glia_runtime_v1_HealthRequest__Output, _glia_runtime_v1_HealthResponse__Output>
   Metrics: MethodDefinition<_glia_runtime_v1_MetricsRequest, _glia_runtime_v1_MetricsResponse, _glia_runtime_v1_MetricsRequest__Output, _glia_runtime_v1_MetricsResponse__Output>
 }
