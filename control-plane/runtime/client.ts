@@ -53,6 +53,12 @@ interface Waiting {
   timer: NodeJS.Timeout;
 }
 
+/** One `HandleStream` and the calls it carries that are not answered yet, by call id. */
+interface CallStream {
+  stream: grpc.ClientDuplexStream<HandleCall, HandleAnswer__Output>;
+  waiting: Map<string, Waiting>;
+}
+
 /**
  * A gRPC client for one runtime process, on its Unix socket. Requests go over one `HandleStream`
  * opened on first use (two messages a request, rather than a call's HTTP/2 stream each); a stream
@@ -60,8 +66,7 @@ interface Waiting {
  */
 export class RuntimeClient {
   readonly #client: GeneratedClient;
-  #stream: grpc.ClientDuplexStream<HandleCall, HandleAnswer__Output> | null = null;
-  readonly #waiting = new Map<string, Waiting>();
+  #current: CallStream | null = null;
   #lastCall = 0;
 
   constructor(socketPath: string, maxMessageBytes: number = DEFAULT_MAX_MESSAGE_BYTES) {
@@ -78,47 +83,31 @@ export class RuntimeClient {
    * {@link RuntimeUnavailableError} when the runtime gave it up or the stream failed.
    */
   handle(request: HandleRequest, timeoutMs: number): Promise<HandleResponse__Output> {
-    const stream = this.#open();
+    const { stream, waiting } = this.#open();
     const callId = String(++this.#lastCall);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#waiting.delete(callId);
+        waiting.delete(callId);
         reject(new RuntimeTimeoutError(timeoutMs));
       }, timeoutMs);
-      this.#waiting.set(callId, { resolve, reject, timer });
+      waiting.set(callId, { resolve, reject, timer });
       stream.write({ callId, request });
     });
   }
 
-  #open(): grpc.ClientDuplexStream<HandleCall, HandleAnswer__Output> {
-    if (this.#stream) return this.#stream;
-    const stream = this.#client.handleStream();
-    stream.on("data", (answer: HandleAnswer__Output) => this.#answered(answer));
+  #open(): CallStream {
+    if (this.#current) return this.#current;
+    const opened: CallStream = { stream: this.#client.handleStream(), waiting: new Map() };
+    const { stream, waiting } = opened;
+    stream.on("data", (answer: HandleAnswer__Output) => answered(waiting, answer));
     const ended = (err: Error): void => {
-      if (this.#stream === stream) this.#stream = null;
-      this.#failAll(err);
+      if (this.#current === opened) this.#current = null;
+      failAll(waiting, err); // only this stream's calls: a later one carries its own
     };
     stream.on("error", (err: grpc.ServiceError) => ended(toRuntimeError(err, 0)));
     stream.on("end", () => ended(new RuntimeUnavailableError("the runtime closed its request stream")));
-    this.#stream = stream;
-    return stream;
-  }
-
-  #answered(answer: HandleAnswer__Output): void {
-    const waiting = this.#waiting.get(answer.callId);
-    if (!waiting) return; // timed out already
-    this.#waiting.delete(answer.callId);
-    clearTimeout(waiting.timer);
-    if (answer.answer === "response" && answer.response) waiting.resolve(answer.response);
-    else waiting.reject(new RuntimeUnavailableError(answer.unavailable || "the runtime gave the request up"));
-  }
-
-  #failAll(err: Error): void {
-    for (const [id, waiting] of this.#waiting) {
-      this.#waiting.delete(id);
-      clearTimeout(waiting.timer);
-      waiting.reject(err);
-    }
+    this.#current = opened;
+    return opened;
   }
 
   health(timeoutMs: number): Promise<HealthResponse__Output> {
@@ -145,10 +134,30 @@ export class RuntimeClient {
   }
 
   close(): void {
-    this.#stream?.cancel();
-    this.#stream = null;
-    this.#failAll(new RuntimeUnavailableError("the runtime client was closed"));
+    const current = this.#current;
+    this.#current = null;
+    if (current) {
+      failAll(current.waiting, new RuntimeUnavailableError("the runtime client was closed"));
+      current.stream.cancel();
+    }
     this.#client.close();
+  }
+}
+
+function answered(waiting: Map<string, Waiting>, answer: HandleAnswer__Output): void {
+  const call = waiting.get(answer.callId);
+  if (!call) return; // timed out already
+  waiting.delete(answer.callId);
+  clearTimeout(call.timer);
+  if (answer.answer === "response" && answer.response) call.resolve(answer.response);
+  else call.reject(new RuntimeUnavailableError(answer.unavailable || "the runtime gave the request up"));
+}
+
+function failAll(waiting: Map<string, Waiting>, err: Error): void {
+  for (const [id, call] of waiting) {
+    waiting.delete(id);
+    clearTimeout(call.timer);
+    call.reject(err);
   }
 }
 
