@@ -43,6 +43,36 @@ describe("a worker started from its plan", { timeout: 300_000 }, () => {
     await nats?.stop();
   });
 
+  /** A plan for the plan-echo fixture on the test's NATS; `changes` replace its fields (durations merged). */
+  function echoPlan(
+    spec: WorkerPlan["spec"],
+    changes: Partial<Omit<WorkerPlan, "durations">> & {
+      durations?: Partial<WorkerPlan["durations"]>;
+    } = {},
+  ): WorkerPlan {
+    const { durations, ...rest } = changes;
+    return {
+      spec,
+      projectDir: join(FIXTURES, "plan-echo"),
+      python: PYTHON,
+      nats: { url: nats.url, credentials: null, replicas: 1, provisioned: false },
+      gpus: null,
+      chainAddress: null,
+      runAs: null,
+      modelStore: null,
+      logLevel: "warn",
+      ...rest,
+      durations: {
+        requestTimeoutMs: null,
+        ackWaitMs: null,
+        resultTtlMs: null,
+        autoscaleTickMs: 10_000,
+        stopGraceMs: 5_000,
+        ...durations,
+      },
+    };
+  }
+
   it("glia worker builds it from its flags and serves the API until SIGTERM", async () => {
     const worker = runCli([
       "worker",
@@ -78,24 +108,10 @@ describe("a worker started from its plan", { timeout: 300_000 }, () => {
     // The plan's spec says what no file and no flag says: the handler must see exactly this.
     const fromFile = await loadWorkerSpec(join(FIXTURES, "plan-echo"), "plan-echo");
     const config = { source: "plan", count: 3, ratio: 0.5, whole: 2.0, nested: { list: [1, "a", null] } };
-    const plan: WorkerPlan = {
-      spec: { ...fromFile, handler: { ...fromFile.handler, config, env: { PLAN_ONLY: "yes" } } },
-      projectDir: join(FIXTURES, "plan-echo"),
-      python: PYTHON,
-      nats: { url: nats.url, credentials: null, replicas: 1, provisioned: false },
-      durations: {
-        requestTimeoutMs: 60_000,
-        ackWaitMs: null,
-        resultTtlMs: null,
-        autoscaleTickMs: 10_000,
-        stopGraceMs: 5_000,
-      },
-      gpus: null,
-      chainAddress: null,
-      runAs: null,
-      modelStore: null,
-      logLevel: "warn",
-    };
+    const plan = echoPlan(
+      { ...fromFile, handler: { ...fromFile.handler, config, env: { PLAN_ONLY: "yes" } } },
+      { durations: { requestTimeoutMs: 60_000 } },
+    );
     const worker = new WorkerProcess({ plan, logger: createLogger({ level: "warn" }) });
     await worker.start();
     try {
@@ -138,24 +154,7 @@ describe("a worker started from its plan", { timeout: 300_000 }, () => {
 
   it("a plan's leases (glia up) are checked: never with --gpus as well, never more than init_replicas, devices by id", async () => {
     const spec = await loadWorkerSpec(join(FIXTURES, "plan-echo"), "plan-echo");
-    const plan: WorkerPlan = {
-      spec,
-      projectDir: join(FIXTURES, "plan-echo"),
-      python: PYTHON,
-      nats: { url: nats.url, credentials: null, replicas: 1, provisioned: false },
-      durations: {
-        requestTimeoutMs: null,
-        ackWaitMs: null,
-        resultTtlMs: null,
-        autoscaleTickMs: 10_000,
-        stopGraceMs: 5_000,
-      },
-      gpus: null,
-      chainAddress: null,
-      runAs: null,
-      modelStore: null,
-      logLevel: "warn",
-    };
+    const plan = echoPlan(spec);
     const one = { initial: [{ id: "L1", devices: ["0"] }], exclusive: true };
     assert.equal(checkWorkerPlan(plan).leases, null, "a pod's plan has none");
     assert.deepEqual(checkWorkerPlan({ ...plan, leases: one }).leases, one);
@@ -174,24 +173,7 @@ describe("a worker started from its plan", { timeout: 300_000 }, () => {
     const spec = { ...fromFile, compute: { ...fromFile.compute, gpu: 1 } };
     const ledger = new CapacityLedger({ gpus: ["7"], cpuMillis: 4_000 });
     const logger = createLogger({ level: "silent" }); // the restart after the kill is logged as an error
-    const plan: WorkerPlan = {
-      spec,
-      projectDir: join(FIXTURES, "plan-echo"),
-      python: PYTHON,
-      nats: { url: nats.url, credentials: null, replicas: 1, provisioned: false },
-      durations: {
-        requestTimeoutMs: null,
-        ackWaitMs: null,
-        resultTtlMs: null,
-        autoscaleTickMs: 200,
-        stopGraceMs: 5_000,
-      },
-      gpus: null,
-      chainAddress: null,
-      runAs: null,
-      modelStore: null,
-      logLevel: "warn",
-    };
+    const plan = echoPlan(spec, { durations: { autoscaleTickMs: 200 } });
     const worker = new WorkerProcess({ plan, logger, leases: leaseBroker(ledger, spec, logger) });
     const until = async (what: string, done: () => boolean): Promise<void> => {
       for (const deadline = Date.now() + 30_000; !done(); await sleep(50))
