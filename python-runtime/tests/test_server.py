@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -376,6 +377,44 @@ def test_sigterm_lets_the_running_request_finish(start) -> None:
     assert not_started.value.code() == grpc.StatusCode.UNAVAILABLE
     assert runtime.process.wait(timeout=15) == 0
     assert not runtime.socket.exists()
+
+
+def test_sigterm_on_a_stream_finishes_the_running_call_and_gives_up_the_rest(start) -> None:
+    runtime = start(BLOCKING, log_level="debug")
+    runtime.wait_serving()
+    stopping = threading.Event()
+
+    def calls():
+        yield runtime_pb2.HandleCall(
+            call_id=1, request=runtime_pb2.HandleRequest(request_id="running", attempt=1)
+        )
+        yield runtime_pb2.HandleCall(
+            call_id=2, request=runtime_pb2.HandleRequest(request_id="queued", attempt=1)
+        )
+        stopping.wait(15)  # the runtime is stopping: a call sent now is refused at once
+        yield runtime_pb2.HandleCall(
+            call_id=3, request=runtime_pb2.HandleRequest(request_id="late", attempt=1)
+        )
+
+    answers: dict[int, runtime_pb2.HandleAnswer] = {}
+    stream = runtime.stub.HandleStream(calls(), timeout=30)
+    reader = threading.Thread(target=lambda: answers.update({a.call_id: a for a in stream}))
+    reader.start()
+    runtime.wait_for_file("started")
+    runtime.wait_for_log("request received", "queued")
+    runtime.process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while runtime.health().status != NOT_SERVING:
+        assert time.monotonic() < deadline, "never reported NOT_SERVING"
+        time.sleep(0.02)
+    stopping.set()
+    time.sleep(0.3)  # the late call reaches the runtime before the running one ends
+    runtime.release()
+    reader.join(20)
+    assert json.loads(answers[1].response.result_json) == {"released": True}
+    assert answers[2].WhichOneof("answer") == "unavailable", "queued behind the running call"
+    assert answers[3].WhichOneof("answer") == "unavailable", "sent while stopping"
+    assert runtime.process.wait(timeout=15) == 0
 
 
 def test_a_handler_running_past_the_grace_period_is_abandoned(start) -> None:
