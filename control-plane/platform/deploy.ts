@@ -1,7 +1,7 @@
 import { claimEndpoints, ConfigError, type LoadedProject } from "../config/index.ts";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { DeadLetters, WorkQueue, type ApiRegistry } from "../jobs/index.ts";
-import { maxDeliveries } from "../worker/index.ts";
+import { ensureApiQueues } from "./api-queues.ts";
 import { bundleProject } from "./bundle.ts";
 
 export type DeployAction = "creating" | "updating" | "up to date";
@@ -49,13 +49,7 @@ export async function provisionQueues(
 ): Promise<void> {
   const queue = await WorkQueue.open(nc, { replicas: options.replicas });
   const deadLetters = await DeadLetters.open(nc, { replicas: options.replicas });
-  for (const spec of project.apis) {
-    await deadLetters.ensure(spec.name);
-    await queue.ensure(spec.name, {
-      maxQueued: spec.glia.maxQueuedRequests,
-      maxDeliver: maxDeliveries(spec.glia.retries),
-    });
-  }
+  for (const spec of project.apis) await ensureApiQueues(spec, queue, deadLetters);
 }
 
 /**

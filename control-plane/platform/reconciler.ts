@@ -14,7 +14,8 @@ import {
 } from "../jobs/index.ts";
 import type { RouteTable } from "../gateway/index.ts";
 import { ensureEnvironment, type RunAs } from "../runtime/index.ts";
-import { maxDeliveries, TICK_MS } from "../worker/index.ts";
+import { TICK_MS } from "../worker/index.ts";
+import { ensureApiQueues } from "./api-queues.ts";
 import { confineToBundle, unpackBundle } from "./bundle.ts";
 import { WorkerProcess } from "./worker-process.ts";
 import { modelStoreSettings, type WorkerPlan } from "./worker-plan.ts";
@@ -260,11 +261,7 @@ export class Reconciler {
       onProgress: say,
     });
     say(`Python environment ${env.cached ? "reused" : "built"}: ${env.dir}`);
-    await this.#o.queue.ensure(spec.name, {
-      maxQueued: spec.glia.maxQueuedRequests,
-      maxDeliver: maxDeliveries(spec.glia.retries),
-    });
-    await this.#o.deadLetters?.ensure(spec.name);
+    await ensureApiQueues(spec, this.#o.queue, this.#o.deadLetters);
     say(`starting up to ${spec.autoscaling.initReplicas} runtime(s), as the machine's GPUs and CPUs allow`);
     const o = this.#o;
     const plan: WorkerPlan = {

@@ -20,7 +20,6 @@ import {
   AutoscaleLoop,
   autoscaleSettings,
   handlerFamilies,
-  maxDeliveries,
   warnOnce,
   WorkerMetrics,
   type ScaleState,
@@ -39,6 +38,7 @@ import { LeaseTable } from "./lease-table.ts";
 import type { LeaseChannel } from "./lease-protocol.ts";
 import { RuntimeLeases } from "./runtime-leases.ts";
 import { PlatformConfigError } from "./errors.ts";
+import { ensureApiQueues } from "./api-queues.ts";
 
 /** What a worker tells whoever started it. */
 export interface WorkerEvents {
@@ -91,13 +91,7 @@ export async function startWorkerService(
     const ackWaitMs = plan.durations.ackWaitMs ?? undefined;
     const queue = await WorkQueue.open(nc, { maxAgeMs: ttlMs, ackWaitMs, replicas });
     const deadLetters = await DeadLetters.open(nc, { maxAgeMs: ttlMs, replicas });
-    if (!plan.nats.provisioned) {
-      await deadLetters.ensure(spec.name);
-      await queue.ensure(spec.name, {
-        maxQueued: spec.glia.maxQueuedRequests,
-        maxDeliver: maxDeliveries(spec.glia.retries),
-      });
-    }
+    if (!plan.nats.provisioned) await ensureApiQueues(spec, queue, deadLetters);
     const conn = nc;
     const say = (line: string): void => {
       onProgress(line);
