@@ -69,22 +69,21 @@ export function cpuByRole(root: number): Record<Role, number> {
   }
   const totals: Record<Role, number> = { gateway: 0, worker: 0, "nats-server": 0, runtime: 0 };
   for (const stat of stats.values()) {
-    let role: Role | null = null;
-    for (let p: Stat | undefined = stat; p && !role; p = stats.get(p.ppid)) {
-      role = roleOf(p.pid, root);
-      if (p.pid === root || p.ppid === p.pid) break;
-    }
-    if (role && inTree(stat, root, stats)) totals[role] += stat.cpu;
+    const role = roleInTree(stat, root, stats);
+    if (role) totals[role] += stat.cpu;
   }
   return totals;
 }
 
-function inTree(stat: Stat, root: number, stats: Map<number, Stat>): boolean {
+/** The role of `stat`'s nearest ancestor (itself first) that has one, if the chain reaches `root`; else null. */
+function roleInTree(stat: Stat, root: number, stats: Map<number, Stat>): Role | null {
+  let role: Role | null = null;
   for (let p: Stat | undefined = stat; p; p = stats.get(p.ppid)) {
-    if (p.pid === root) return true;
-    if (p.ppid === p.pid || p.ppid === 0) return false;
+    role ??= roleOf(p.pid, root);
+    if (p.pid === root) return role;
+    if (p.ppid === p.pid || p.ppid === 0) return null;
   }
-  return false;
+  return null;
 }
 
 function safeReaddir(dir: string): string[] {
