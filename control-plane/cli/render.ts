@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
-import { dirname, join, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { nkeys } from "@nats-io/transport-node";
 import { gliaEnvironment, loadProject } from "../config/index.ts";
 import type { NatsRole } from "../jobs/index.ts";
@@ -108,8 +108,8 @@ async function privateFolder(dir: string): Promise<void> {
  */
 async function identityKeys(out: string, roles: NatsRole[]): Promise<PublicKeys> {
   const dir = join(out, IDENTITIES_DIR);
-  await privateFolder(dir);
-  await chmod(dir, 0o700);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700); // also when it was there already
   await writeFile(join(dir, ".gitignore"), "# NKey seeds: secrets, never committed.\n*.nk\n", { mode: 0o600 });
   const keys = new Map<string, string>();
   for (const role of roles) {
@@ -131,7 +131,6 @@ async function publicKeyOf(file: string): Promise<string> {
 
 async function newSeed(file: string): Promise<string> {
   const pair = nkeys.createUser();
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   await writeFile(file, `${new TextDecoder().decode(pair.getSeed())}\n`, { mode: 0o600, flag: "wx" });
   return pair.getPublicKey();
 }

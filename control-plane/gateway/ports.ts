@@ -31,10 +31,8 @@ export interface LargeResult {
   data: ReadableStream<Uint8Array>;
 }
 
-/** Reads request records (`ResultStore`). */
+/** Reads what a record points at (`ResultStore`); the records themselves come through {@link RecordWaiter}. */
 export interface RecordReader {
-  /** The record, or null when there is none (never accepted, or expired). */
-  get(api: string, id: string): Promise<StoredRecord | null>;
   /** The JSON of a result kept apart from its record (`resultStored`); null for any other record. */
   largeResult(record: RequestRecord): Promise<LargeResult | null>;
 }
