@@ -27,7 +27,7 @@ export class RuntimeLeases {
    * needed go back, missing ones are asked for (the platform answers at once).
    */
   async capacity(want: number): Promise<{ replicas: number; why: string }> {
-    const pool = await this.#observe();
+    const pool = this.#observe();
     const { release, need } = this.#table.plan(want, pool);
     this.#channel.release(release);
     const answer = need > 0 ? await this.#channel.lease(need) : { granted: [], held: null };
@@ -36,9 +36,9 @@ export class RuntimeLeases {
   }
 
   /** After a resize from `from` runtimes to `to`: what no runtime uses any more goes back. */
-  async resized(from: number, to: number): Promise<void> {
+  resized(from: number, to: number): void {
     this.#table.resized(from, to);
-    const pool = await this.#observe();
+    const pool = this.#observe();
     this.#channel.release(this.#table.plan(to, pool).release);
     this.#table.take([], pool);
   }
@@ -48,7 +48,7 @@ export class RuntimeLeases {
     this.#table.lost();
   }
 
-  async #observe(): Promise<PoolState> {
+  #observe(): PoolState {
     const pool = state(this.#pool);
     if (this.#table.wantsLiveReplicas(pool)) this.#table.observe(pool, this.#pool.replicas());
     return pool;

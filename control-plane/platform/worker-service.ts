@@ -139,7 +139,7 @@ export async function startWorkerService(
           leases?.lost();
           throw err;
         });
-        await leases?.resized(from, n);
+        leases?.resized(from, n);
         await worker.setConcurrency(n);
       },
       onState: (state) => {
